@@ -1,0 +1,189 @@
+"""`python run.py CONFIG [-a BACKEND]` / `opencompass CONFIG`: the whole run.
+
+Parse flags, load the models and datasets (config file, --models/--datasets,
+--hf-path), apply overrides and the backend switch, then infer, evaluate and
+summarize into outputs/<work_dir>/<stamp>/. User errors print one line, exit 2.
+"""
+import argparse
+import json
+import logging
+import os
+import sys
+
+from opencompass.errors import ConfigError, OpenCompassError
+
+logger = logging.getLogger('opencompass')
+
+BACKENDS = ('hf', 'vllm', 'lmdeploy', 'sglang', 'openai')
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog='opencompass', description='Evaluate LLMs on benchmarks, on the '
+        'inference backend of your choice (one flag).')
+    p.add_argument('config', nargs='?', help='Python config with models and datasets')
+    p.add_argument('--models', nargs='+', default=[], metavar='NAME',
+                   help='model config files under configs/models/ (by name)')
+    p.add_argument('--datasets', nargs='+', default=[], metavar='NAME',
+                   help='dataset config files under configs/datasets/ (by name)')
+    p.add_argument('--hf-path', help='evaluate this HF model (folder, hub id or '
+                   'embedded://smollm2-135m-instruct) without a model config')
+    p.add_argument('--hf-type', choices=('base', 'chat'), default='chat')
+    p.add_argument('--tokenizer-path')
+    p.add_argument('--max-seq-len', type=int)
+    p.add_argument('-a', '--accelerator', default='hf', metavar='BACKEND',
+                   help='inference backend: ' + ', '.join(BACKENDS))
+    p.add_argument('--api-base', help='OpenAI-compatible endpoint for -a openai '
+                   '(default $OPENAI_API_BASE or http://127.0.0.1:8000/v1)')
+    p.add_argument('--api-key', help='API key (default $OPENAI_API_KEY or EMPTY)')
+    p.add_argument('--api-model', help='served model name (default: the one the '
+                   'server lists)')
+    p.add_argument('-w', '--work-dir', help='default outputs/default')
+    p.add_argument('-r', '--reuse', nargs='?', const='latest', metavar='STAMP',
+                   help='resume the latest run (or STAMP): predict only what is '
+                   'missing or failed')
+    p.add_argument('--max-out-len', type=int, help='override max_out_len')
+    p.add_argument('--batch-size', type=int, help='override batch_size')
+    p.add_argument('--test-range', help="slice every dataset, e.g. '[0:50]'")
+    p.add_argument('--max-num-workers', type=int, default=1,
+                   help='run tasks in N worker processes')
+    p.add_argument('--dry-run', action='store_true',
+                   help='print the resolved tasks and exit (imports no engine)')
+    p.add_argument('--debug', action='store_true', help='show tracebacks')
+    return p
+
+
+def gather(args):
+    """(models, datasets, cfg) from the config file and the CLI."""
+    from opencompass.utils.config import (find_named_configs, hf_model_from_args,
+                                          load_config, normalize_types, _collect)
+    cfg = load_config(args.config) if args.config else {}
+    models = _collect(cfg, 'models') if cfg else []
+    datasets = _collect(cfg, 'datasets') if cfg else []
+    if args.models or args.hf_path:
+        models = find_named_configs('models', args.models)
+        if args.hf_path:
+            models.append(hf_model_from_args(args))
+    if args.datasets:
+        datasets = find_named_configs('datasets', args.datasets)
+    if not models or not datasets:
+        what = 'models' if not models else 'datasets'
+        raise ConfigError(f'no {what} to evaluate; give a config with a {what} '
+                          f'list, or --{what} NAME' +
+                          (' or --hf-path PATH' if what == 'models' else ''))
+    return normalize_types(models), normalize_types(datasets), cfg
+
+
+def apply_overrides(models, datasets, args):
+    """CLI overrides win over the config: max_out_len, batch_size, test_range."""
+    for m in models:
+        if args.max_out_len:
+            m['max_out_len'] = args.max_out_len
+        if args.batch_size:
+            m['batch_size'] = args.batch_size
+    for d in datasets:
+        infer = (d.get('infer_cfg') or {}).get('inferencer') or {}
+        if args.max_out_len and 'max_out_len' in infer:
+            infer['max_out_len'] = args.max_out_len
+        if args.test_range:
+            d.setdefault('reader_cfg', {})['test_range'] = args.test_range
+
+
+def switch_backend(models, accelerator, args):
+    if accelerator in (None, '', 'hf'):
+        return models
+    from opencompass.utils.run import change_accelerator
+    return change_accelerator(models, accelerator, api_base=args.api_base,
+                              api_key=args.api_key, api_model=args.api_model)
+
+
+def setup_logging(debug, log_dir=None):
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
+                        format='%(asctime)s %(levelname)s %(name)s: %(message)s',
+                        datefmt='%H:%M:%S', stream=sys.stderr, force=True)
+    for noisy in ('httpx', 'httpcore', 'openai', 'urllib3', 'filelock'):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if log_dir:
+        os.makedirs(log_dir, exist_ok=True)
+        handler = logging.FileHandler(os.path.join(log_dir, 'run.log'))
+        handler.setFormatter(logging.Formatter(
+            '%(asctime)s %(levelname)s %(name)s: %(message)s'))
+        logging.getLogger().addHandler(handler)
+
+
+def open_run(args, cfg):
+    from opencompass.tasks.layout import RunLayout
+    work_dir = args.work_dir or cfg.get('work_dir') or os.path.join('outputs',
+                                                                     'default')
+    if args.reuse:
+        stamp = None if args.reuse == 'latest' else args.reuse
+        layout = RunLayout.reuse(work_dir, stamp)
+        if layout is not None:
+            return layout
+        logger.warning('nothing to resume under %s; starting a new run', work_dir)
+    return RunLayout.new(work_dir)
+
+
+def dump_config(layout, models, datasets, args):
+    from opencompass.utils.secrets import redact
+    os.makedirs(layout.configs, exist_ok=True)
+    path = os.path.join(layout.configs, f'{layout.stamp}.py')
+    body = {'models': redact(models), 'datasets': datasets,
+            'work_dir': os.path.dirname(layout.root), 'accelerator': args.accelerator}
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('# The resolved config of this run (types as registered names).\n')
+        for key, value in body.items():
+            f.write(f'{key} = {json.dumps(value, indent=4, default=str)}\n')
+    return path
+
+
+def print_dry_run(models, datasets):
+    from opencompass.utils.build import dataset_abbr, model_abbr
+    from opencompass.utils.secrets import redact
+    print(f'{len(models) * len(datasets)} task(s):')
+    for m in models:
+        for d in datasets:
+            print(f'  {model_abbr(m)} / {dataset_abbr(d)}')
+    print('models:')
+    print(json.dumps(redact(models), indent=2, default=str))
+
+
+def run(args):
+    models, datasets, cfg = gather(args)
+    apply_overrides(models, datasets, args)
+    models = switch_backend(models, args.accelerator, args)
+    if args.dry_run:
+        print_dry_run(models, datasets)
+        return 0
+    from opencompass.runners.local import eval_all, infer_all
+    from opencompass.summarizers import summarize
+    layout = open_run(args, cfg)
+    setup_logging(args.debug, layout.logs)
+    logger.info('run folder: %s', layout.root)
+    dump_config(layout, models, datasets, args)
+    infer_all(models, datasets, layout, args.max_num_workers)
+    eval_all(models, datasets, layout)
+    table = summarize(models, datasets, layout)
+    print(table)
+    print(f'\noutputs: {layout.root}')
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    setup_logging(args.debug)
+    try:
+        return run(args)
+    except OpenCompassError as err:
+        if args.debug:
+            raise
+        print(f'error: {err}', file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print('interrupted: the predictions made so far are kept; resume with -r',
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

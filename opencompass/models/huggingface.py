@@ -1,0 +1,219 @@
+"""HuggingFace transformers models: the default backend and the reference.
+
+torch and transformers are imported when a model is built, never at module import,
+so configs that name these classes load (and `--dry-run` runs) without torch.
+
+Generation is batched with left padding over prompts sorted by length; a row that
+has finished (EOS or a stop word, checked as tokens arrive) leaves the batch, so
+no compute is spent decoding it further (see `_decode.py`).
+"""
+import logging
+import os
+
+from opencompass.errors import ModelPathError
+from opencompass.models.base import BaseModel, Generation
+from opencompass.utils.embedded import resolve_model_path
+
+logger = logging.getLogger(__name__)
+
+# model_kwargs that only mean something to transformers' from_pretrained.
+_DTYPES = {'float32', 'float16', 'bfloat16', 'auto'}
+
+
+def _check_path(path):
+    """A path that is neither a folder nor a plausible hub id is a typo."""
+    if os.path.isdir(path):
+        return
+    looks_local = path.startswith(('/', './', '../', '~')) or os.sep * 2 in path
+    if looks_local or path.count('/') != 1:
+        raise ModelPathError(
+            f'model path {path!r} is not a folder; give a local HF checkpoint '
+            'folder, a hub id like Qwen/Qwen2.5-0.5B-Instruct, or '
+            'embedded://smollm2-135m-instruct')
+
+
+def _load_failed(path, err):
+    reason = ' '.join(str(err).split())[:200]
+    return ModelPathError(
+        f'cannot load model {path!r} ({reason}); check the path, or download the '
+        'checkpoint and point path= at its folder')
+
+
+class HuggingFaceBaseModel(BaseModel):
+    """A causal LM used as a base model: prompts are flattened text."""
+
+    def __init__(self, path, model_kwargs=None, tokenizer_path=None,
+                 tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
+                 generation_kwargs=None, max_seq_len=None, meta_template=None,
+                 pad_token_id=None, stop_words=None, end_str=None,
+                 drop_middle=False, **other_kwargs):
+        if other_kwargs:
+            logger.warning('%s ignores unused fields: %s', type(self).__name__,
+                           ', '.join(sorted(other_kwargs)))
+        path = resolve_model_path(path)
+        _check_path(path)
+        super().__init__(path, max_seq_len=max_seq_len, meta_template=meta_template,
+                         generation_kwargs=generation_kwargs, stop_words=stop_words,
+                         end_str=end_str, tokenizer_only=tokenizer_only)
+        self.tokenizer_path = resolve_model_path(tokenizer_path or path)
+        self.tokenizer = self._load_tokenizer(tokenizer_kwargs or {}, pad_token_id)
+        self.model = None
+        if not tokenizer_only:
+            self.model = self._load_model(dict(model_kwargs or {}), peft_path)
+        if self.max_seq_len is None:
+            self.max_seq_len = self._context_length()
+
+    # ---- loading ----------------------------------------------------------
+    def _load_tokenizer(self, kwargs, pad_token_id):
+        from transformers import AutoTokenizer
+        kwargs = {'trust_remote_code': True, **kwargs}
+        try:
+            tok = AutoTokenizer.from_pretrained(self.tokenizer_path, **kwargs)
+        except (OSError, ValueError) as err:
+            raise _load_failed(self.tokenizer_path, err) from None
+        tok.padding_side = 'left'
+        tok.truncation_side = 'left'
+        if pad_token_id is not None:
+            tok.pad_token_id = pad_token_id
+        elif tok.pad_token_id is None:
+            tok.pad_token = tok.eos_token
+        return tok
+
+    def _load_model(self, kwargs, peft_path):
+        import torch
+        from transformers import AutoModelForCausalLM
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        kwargs.setdefault('trust_remote_code', True)
+        dtype = kwargs.pop('torch_dtype', kwargs.pop('dtype', None))
+        if dtype in (None, 'auto'):
+            dtype = torch.bfloat16 if device == 'cuda' else torch.float32
+        elif isinstance(dtype, str):
+            dtype = getattr(torch, dtype.replace('torch.', ''))
+        if device == 'cuda':
+            kwargs.setdefault('device_map', 'auto')
+        try:
+            model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype,
+                                                         **kwargs)
+        except (OSError, ValueError) as err:
+            raise _load_failed(self.path, err) from None
+        if peft_path:
+            from peft import PeftModel
+            model = PeftModel.from_pretrained(model, peft_path)
+        if device == 'cpu':
+            model.to('cpu')
+        return model.eval()
+
+    def _context_length(self):
+        cfg = getattr(self.model, 'config', None)
+        for attr in ('max_position_embeddings', 'seq_length', 'n_positions'):
+            value = getattr(cfg, attr, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return 2048
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    # ---- prompts ----------------------------------------------------------
+    def render(self, prompt):
+        """The text this model sees for a rendered prompt."""
+        return self.to_text(prompt)
+
+    def encode(self, prompt):
+        """Token ids of a prompt, cut from the left to fit max_seq_len."""
+        text = self.render(prompt)
+        ids = self.tokenizer(text, add_special_tokens=not self.is_chat)['input_ids']
+        if len(ids) > self.max_seq_len:
+            self.truncated += 1
+            ids = ids[-self.max_seq_len:]
+        return ids
+
+    def get_token_len(self, prompt):
+        text = self.render(prompt)
+        return len(self.tokenizer(text, add_special_tokens=not self.is_chat)
+                   ['input_ids'])
+
+    def stop_strings(self, extra=()):
+        return [s for s in [*self.stop_words, *extra] if s]
+
+    def eos_ids(self):
+        ids = set()
+        for src in (getattr(self.model, 'generation_config', None),
+                    self.tokenizer):
+            value = getattr(src, 'eos_token_id', None)
+            ids.update(value if isinstance(value, (list, tuple)) else [value])
+        return {i for i in ids if i is not None}
+
+    # ---- generation -------------------------------------------------------
+    def generate(self, inputs, max_out_len, **kwargs):
+        return [g.text for g in self.generate_batch(inputs, max_out_len, **kwargs)]
+
+    def generate_batch(self, inputs, max_out_len, stopping_criteria=(), **kwargs):
+        from opencompass.models._decode import decode_batch
+        stops = self.stop_strings(stopping_criteria)
+        gen_kwargs = {**self.generation_kwargs, **kwargs}
+        outs = decode_batch(self, [self.encode(p) for p in inputs], max_out_len,
+                            stops, gen_kwargs)
+        return [Generation(text=self.postprocess(text, stops), out_tokens=n)
+                for text, n in outs]
+
+    def postprocess(self, text, stops=None):
+        from opencompass.models.base import cut_at_stop
+        text = cut_at_stop(text, self.stop_words if stops is None else stops)
+        if self.end_str:
+            text = text.split(self.end_str)[0]
+        return text
+
+    # ---- scoring ----------------------------------------------------------
+    def get_ppl(self, inputs, mask_length=None):
+        """Mean token NLL of each text; `mask_length[i]` leading tokens (the
+        context) are left out of the mean."""
+        import torch
+        texts = [self.render(p) for p in inputs]
+        enc = self.tokenizer(texts, return_tensors='pt', padding=True,
+                             truncation=True, max_length=self.max_seq_len)
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        with torch.no_grad():
+            logits = self.model(**enc).logits[:, :-1].float()
+        labels = enc['input_ids'][:, 1:]
+        mask = enc['attention_mask'][:, 1:].clone()
+        if mask_length is not None:
+            pad = (enc['attention_mask'] == 0).sum(1)  # left padding
+            for i, n in enumerate(mask_length):
+                mask[i, :max(0, int(pad[i]) + n - 1)] = 0
+        nll = torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), labels, reduction='none') * mask
+        return (nll.sum(1) / mask.sum(1).clamp(min=1)).tolist()
+
+
+HuggingFace = HuggingFaceBaseModel
+HuggingFaceCausalLM = HuggingFaceBaseModel
+
+
+class HuggingFaceChatGLM3(HuggingFaceBaseModel):
+    """ChatGLM3 checkpoints, evaluated as base models (their own code is
+    loaded with trust_remote_code)."""
+
+
+class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
+    """A chat/instruct model: rounds become messages, the tokenizer's chat
+    template renders them, and the template's end-of-turn tokens stop decoding."""
+
+    is_chat = True
+
+    def __init__(self, path, stop_words=None, **kwargs):
+        kwargs.pop('fastchat_template', None)
+        kwargs.pop('mode', None)
+        super().__init__(path, stop_words=stop_words, **kwargs)
+        eos_words = [self.tokenizer.decode([i]) for i in self.eos_ids()]
+        self.stop_words = list(dict.fromkeys([*self.stop_words, *eos_words]))
+
+    def render(self, prompt):
+        messages = self.to_messages(prompt)
+        if getattr(self.tokenizer, 'chat_template', None) is None:
+            from opencompass.errors import ModelPathError as _E
+            raise _E(f'{self.path} has no chat template; use HuggingFaceBaseModel '
+                     'for it, or give a tokenizer_path whose tokenizer has one')
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True)

@@ -1,0 +1,67 @@
+"""PromptTemplate: rows of a dataset -> prompts, as OpenCompass configs write them.
+
+A template is a string or a dict with `round` (and optional `begin` / `end`) lists
+of `{'role': 'HUMAN'|'BOT'|'SYSTEM', 'prompt': '... {column} ...'}`. Columns are
+substituted with plain `str.replace`, so other braces (`\\boxed{}`) survive. The
+`ice_token` (e.g. '</E>') marks where in-context examples go.
+"""
+from opencompass.errors import ConfigError
+from opencompass.utils.prompt import PromptList
+
+
+def fill(text, row):
+    for key, value in row.items():
+        text = text.replace('{' + str(key) + '}', str(value))
+    return text
+
+
+class PromptTemplate:
+
+    def __init__(self, template, ice_token=None, sep_token=None):
+        if not isinstance(template, (str, dict)):
+            raise ConfigError('prompt_template.template must be a string or a '
+                              f'dict with a round list, not {type(template).__name__}')
+        if isinstance(template, dict) and not ({'round', 'begin', 'end'}
+                                               & set(template)):
+            raise ConfigError(
+                'prompt_template.template dict needs a round list (PPL templates '
+                'keyed by label belong to a PPLInferencer dataset)')
+        self.template = template
+        self.ice_token = ice_token
+        self.sep_token = sep_token
+
+    @property
+    def is_rounds(self):
+        return isinstance(self.template, dict)
+
+    def render(self, row, ice=None, output_column=None, template=None):
+        """The prompt for `row`. With `output_column`, that column is blanked so a
+        trailing BOT round becomes the generation point."""
+        template = self.template if template is None else template
+        if output_column:
+            row = {**row, output_column: ''}
+        if isinstance(template, str):
+            text = fill(template, row)
+            if self.ice_token:
+                text = text.replace(self.ice_token, str(ice or ''))
+            return text
+        items = PromptList()
+        for part in ('begin', 'round', 'end'):
+            section = template.get(part) or []
+            for item in [section] if isinstance(section, (str, dict)) else section:
+                items.extend(self._render_item(item, row, ice))
+        return items
+
+    def _render_item(self, item, row, ice):
+        if isinstance(item, str):
+            if self.ice_token and item == self.ice_token:
+                return list(ice or []) if not isinstance(ice, str) else [ice]
+            return [fill(item, row)]
+        if 'role' not in item:
+            return []  # OpenCompass 'section' markers
+        out = dict(item)
+        out['prompt'] = fill(item.get('prompt', ''), row)
+        if self.ice_token and self.ice_token in out['prompt']:
+            ice_text = ice if isinstance(ice, str) else str(PromptList(ice or []))
+            out['prompt'] = out['prompt'].replace(self.ice_token, ice_text)
+        return [out]

@@ -1,0 +1,101 @@
+"""Where each public name lives, so `type=` may be a class, a short name or a dotted path.
+
+Configs written for OpenCompass spell `type` four ways: the class itself (imported
+in the config), a subclass, its short name ('HuggingFacewithChatTemplate') or a
+dotted path ('opencompass.models.HuggingFacewithChatTemplate'). `resolve_type`
+turns any of them into the class, importing only the module that holds it.
+"""
+import difflib
+import importlib
+
+from opencompass.errors import UnknownNameError
+
+# short name -> 'module:attribute'. One table for every kind of buildable thing.
+MODELS = {
+    'BaseModel': 'opencompass.models.base:BaseModel',
+    'HuggingFaceBaseModel': 'opencompass.models.huggingface:HuggingFaceBaseModel',
+    'HuggingFace': 'opencompass.models.huggingface:HuggingFace',
+    'HuggingFaceCausalLM': 'opencompass.models.huggingface:HuggingFaceCausalLM',
+    'HuggingFaceChatGLM3': 'opencompass.models.huggingface:HuggingFaceChatGLM3',
+    'HuggingFacewithChatTemplate':
+    'opencompass.models.huggingface:HuggingFacewithChatTemplate',
+    'VLLM': 'opencompass.models.vllm:VLLM',
+    'VLLMwithChatTemplate': 'opencompass.models.vllm:VLLMwithChatTemplate',
+    'TurboMindModel': 'opencompass.models.turbomind:TurboMindModel',
+    'TurboMindModelwithChatTemplate':
+    'opencompass.models.turbomind:TurboMindModelwithChatTemplate',
+    'SGLang': 'opencompass.models.sglang:SGLang',
+    'SGLangwithChatTemplate': 'opencompass.models.sglang:SGLangwithChatTemplate',
+    'OpenAISDK': 'opencompass.models.openai_api:OpenAISDK',
+    'OpenAI': 'opencompass.models.openai_api:OpenAI',
+}
+
+DATASETS = {
+    'GSM8KDataset': 'opencompass.datasets.gsm8k:GSM8KDataset',
+    'DemoMathDataset': 'opencompass.datasets.demo_math:DemoMathDataset',
+    'gsm8k_postprocess': 'opencompass.datasets.gsm8k:gsm8k_postprocess',
+    'gsm8k_dataset_postprocess':
+    'opencompass.datasets.gsm8k:gsm8k_dataset_postprocess',
+    'Gsm8kEvaluator': 'opencompass.datasets.gsm8k:Gsm8kEvaluator',
+}
+
+OPENICL = {
+    'PromptTemplate': 'opencompass.openicl.icl_prompt_template:PromptTemplate',
+    'ZeroRetriever': 'opencompass.openicl.icl_retriever:ZeroRetriever',
+    'FixKRetriever': 'opencompass.openicl.icl_retriever:FixKRetriever',
+    'GenInferencer': 'opencompass.openicl.icl_inferencer:GenInferencer',
+    'PPLInferencer': 'opencompass.openicl.icl_inferencer:PPLInferencer',
+    'AccEvaluator': 'opencompass.openicl.icl_evaluator:AccEvaluator',
+}
+
+REGISTRY = {**MODELS, **DATASETS, **OPENICL}
+
+
+def import_target(target):
+    """Import 'module:attr' and return the attribute."""
+    module, _, attr = target.partition(':')
+    return getattr(importlib.import_module(module), attr)
+
+
+def type_name(type_):
+    """The short name of a `type=` value, whatever its spelling (no import)."""
+    if isinstance(type_, str):
+        return type_.rsplit('.', 1)[-1].rsplit(':', 1)[-1]
+    if hasattr(type_, '__name__'):
+        return type_.__name__
+    for attr in ('_module', 'module'):  # mmengine LazyObject
+        name = getattr(type_, '_imported', None) or getattr(type_, attr, None)
+        if isinstance(name, str):
+            return name.rsplit('.', 1)[-1]
+    return str(type_)
+
+
+def resolve_type(type_, kind='object'):
+    """Turn a class, a LazyObject, a short name or a dotted path into the object."""
+    if callable(type_) and not isinstance(type_, str):
+        if hasattr(type_, 'build') and not isinstance(type_, type):
+            return type_.build()  # mmengine LazyObject
+        return type_
+    if not isinstance(type_, str):
+        raise UnknownNameError(f'cannot use {type_!r} as a {kind} type; give a '
+                               'class, its name or its dotted path')
+    if type_ in REGISTRY:
+        return import_target(REGISTRY[type_])
+    if '.' in type_ or ':' in type_:
+        module, _, attr = type_.replace(':', '.').rpartition('.')
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            pass
+    close = difflib.get_close_matches(type_name(type_), list(REGISTRY), n=3)
+    hint = f'; did you mean {", ".join(close)}?' if close else (
+        f'; known {kind} types: {", ".join(sorted(REGISTRY))}')
+    raise UnknownNameError(f'unknown {kind} type {type_!r}{hint}')
+
+
+def build_from_cfg(cfg, kind='object', **extra):
+    """Build `cfg['type'](**rest, **extra)` without mutating `cfg`."""
+    cfg = dict(cfg)
+    cls = resolve_type(cfg.pop('type'), kind)
+    cfg.update(extra)
+    return cls(**cfg)

@@ -1,0 +1,68 @@
+"""The summary table of a run, printed and saved as summary_<stamp>.{txt,csv,md}."""
+import csv
+import json
+import os
+
+from opencompass.utils.build import dataset_abbr, model_abbr
+from opencompass.utils.config import config_hash
+
+_NOT_METRICS = {'num_samples', 'failed', 'details', 'error'}
+
+
+def _metrics(result):
+    return [k for k, v in result.items()
+            if k not in _NOT_METRICS and isinstance(v, (int, float))]
+
+
+def _mode(dataset_cfg):
+    inferencer = ((dataset_cfg.get('infer_cfg') or {}).get('inferencer') or {})
+    name = str(inferencer.get('type', ''))
+    return 'ppl' if 'PPL' in name else 'gen'
+
+
+def build_table(models, datasets, layout):
+    """(header, rows) from the results files of a run."""
+    abbrs = [model_abbr(m) for m in models]
+    header = ['dataset', 'version', 'metric', 'mode', *abbrs]
+    rows, failures = [], []
+    for d in datasets:
+        d_abbr = dataset_abbr(d)
+        results = {}
+        for a in abbrs:
+            path = layout.results(a, d_abbr)
+            if os.path.exists(path):
+                with open(path, encoding='utf-8') as f:
+                    results[a] = json.load(f)
+        metrics = next((_metrics(r) for r in results.values() if _metrics(r)),
+                       ['accuracy'])
+        failed = ', '.join(f'{a}: {r["failed"]}' for a, r in results.items()
+                           if r.get('failed'))
+        for metric in metrics:
+            cells = [_fmt(results.get(a, {}).get(metric)) for a in abbrs]
+            rows.append([d_abbr, config_hash(d.get('infer_cfg', {})), metric,
+                         _mode(d), *cells])
+            failures.append(failed or '0')
+    if any(f != '0' for f in failures):
+        header.append('failed')
+        rows = [row + [f] for row, f in zip(rows, failures)]
+    return header, rows
+
+
+def _fmt(value):
+    return '-' if value is None else f'{value:.2f}'
+
+
+def summarize(models, datasets, layout):
+    """Write the summary files and return the text table."""
+    from tabulate import tabulate
+    header, rows = build_table(models, datasets, layout)
+    text = tabulate(rows, headers=header, tablefmt='simple', stralign='left')
+    os.makedirs(layout.summary, exist_ok=True)
+    base = os.path.join(layout.summary, f'summary_{layout.stamp}')
+    with open(base + '.txt', 'w', encoding='utf-8') as f:
+        f.write(text + '\n')
+    with open(base + '.md', 'w', encoding='utf-8') as f:
+        f.write(tabulate(rows, headers=header, tablefmt='github') + '\n')
+    with open(base + '.csv', 'w', encoding='utf-8', newline='') as f:
+        csv.writer(f).writerows([header, *rows])
+    return text

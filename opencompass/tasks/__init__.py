@@ -1,0 +1,1 @@
+"""Tasks: one (model, dataset) pair each; infer writes predictions, eval scores them."""

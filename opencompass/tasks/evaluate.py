@@ -1,0 +1,51 @@
+"""The eval task: postprocess predictions, score them, write results with details.
+
+A sample that failed (an API error) or has no prediction is scored as wrong and
+counted in `failed`, so the score never silently covers fewer samples.
+"""
+import json
+import os
+
+from opencompass.registry import build_from_cfg, resolve_type
+from opencompass.tasks.predictions import PredictionStore
+from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
+
+
+def _postprocessor(cfg):
+    """A text -> text function from `dict(type=fn, **kwargs)` (or identity)."""
+    if not cfg:
+        return lambda text: text
+    cfg = dict(cfg)
+    fn = resolve_type(cfg.pop('type'), 'postprocessor')
+    return lambda text: fn(text, **cfg)
+
+
+def score(model_cfg, dataset_cfg, layout):
+    """Score one (model, dataset); returns and writes the results dict."""
+    m_abbr, d_abbr = model_abbr(model_cfg), dataset_abbr(dataset_cfg)
+    ds = build_dataset(dataset_cfg)
+    records = PredictionStore(layout.predictions(m_abbr, d_abbr)).load()
+    eval_cfg = dataset_cfg.get('eval_cfg') or {}
+    pred_post = _postprocessor(model_cfg.get('pred_postprocessor') or
+                               eval_cfg.get('pred_postprocessor'))
+    ref_post = _postprocessor(eval_cfg.get('dataset_postprocessor'))
+    ok = [i in records and not records[i].get('error') for i in range(len(ds.test))]
+    raw = [records[i]['prediction'] if ok[i] else '' for i in range(len(ds.test))]
+    preds = [pred_post(text) if good else '' for text, good in zip(raw, ok)]
+    refs = [ref_post(r) if isinstance(r, str) else r for r in ds.references()]
+    evaluator = build_from_cfg(eval_cfg.get('evaluator') or {'type': 'AccEvaluator'},
+                               'evaluator')
+    result = evaluator.score(preds, refs, ds.test)
+    details = result.pop('details', None) or [{} for _ in preds]
+    result['num_samples'] = len(ds.test)
+    result['failed'] = ok.count(False)
+    result['details'] = [
+        {'idx': i, 'prediction': raw[i], **details[i],
+         **({'error': records.get(i, {}).get('error', 'no prediction')}
+            if not ok[i] else {})}
+        for i in range(len(ds.test))]
+    path = layout.results(m_abbr, d_abbr)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump(result, f, ensure_ascii=False, indent=2)
+    return result
