@@ -61,20 +61,18 @@ def type_name(type_):
     """The short name of a `type=` value, whatever its spelling (no import)."""
     if isinstance(type_, str):
         return type_.rsplit('.', 1)[-1].rsplit(':', 1)[-1]
-    if hasattr(type_, '__name__'):
-        return type_.__name__
-    for attr in ('_module', 'module'):  # mmengine LazyObject
-        name = getattr(type_, '_imported', None) or getattr(type_, attr, None)
-        if isinstance(name, str):
-            return name.rsplit('.', 1)[-1]
-    return str(type_)
+    if type(type_).__name__ in ('LazyObject', 'LazyAttr'):
+        # mmengine lazy imports answer any attribute lookup; their str() is
+        # the imported name.
+        return str(type_).rsplit('.', 1)[-1]
+    return getattr(type_, '__name__', None) or str(type_)
 
 
 def resolve_type(type_, kind='object'):
     """Turn a class, a LazyObject, a short name or a dotted path into the object."""
+    if type(type_).__name__ in ('LazyObject', 'LazyAttr'):
+        return type_.build()  # mmengine lazy import
     if callable(type_) and not isinstance(type_, str):
-        if hasattr(type_, 'build') and not isinstance(type_, type):
-            return type_.build()  # mmengine LazyObject
         return type_
     if not isinstance(type_, str):
         raise UnknownNameError(f'cannot use {type_!r} as a {kind} type; give a '
