@@ -56,13 +56,15 @@ def summarize(models, datasets, layout):
     """Write the summary files and return the text table."""
     from tabulate import tabulate
     header, rows = build_table(models, datasets, layout)
-    text = tabulate(rows, headers=header, tablefmt='simple', stralign='left')
+    text = tabulate(rows, headers=header, tablefmt='simple', stralign='left',
+                    disable_numparse=True)
     os.makedirs(layout.summary, exist_ok=True)
     base = os.path.join(layout.summary, f'summary_{layout.stamp}')
     with open(base + '.txt', 'w', encoding='utf-8') as f:
         f.write(text + '\n')
     with open(base + '.md', 'w', encoding='utf-8') as f:
-        f.write(tabulate(rows, headers=header, tablefmt='github') + '\n')
+        f.write(tabulate(rows, headers=header, tablefmt='github',
+                         disable_numparse=True) + '\n')
     with open(base + '.csv', 'w', encoding='utf-8', newline='') as f:
         csv.writer(f).writerows([header, *rows])
     return text

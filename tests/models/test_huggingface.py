@@ -1,0 +1,94 @@
+"""The HF models on the embedded SmolLM2-135M-Instruct (real weights, CPU)."""
+import pytest
+
+from opencompass.models.base import cut_at_stop, sort_by_length
+
+EMBEDDED = 'embedded://smollm2-135m-instruct'
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope='module')
+def chat():
+    from opencompass.models.huggingface import HuggingFacewithChatTemplate
+    return HuggingFacewithChatTemplate(EMBEDDED, max_seq_len=2048)
+
+
+@pytest.fixture(scope='module')
+def base():
+    from opencompass.models.huggingface import HuggingFaceBaseModel
+    return HuggingFaceBaseModel(EMBEDDED)
+
+
+def _q(text):
+    return [{'role': 'HUMAN', 'prompt': text}]
+
+
+def test_helpers():
+    assert cut_at_stop('a b STOP c', ['STOP', 'c']) == 'a b '
+    assert sort_by_length(['aa', 'a', 'aaa']) == [2, 0, 1]
+
+
+def test_chat_generate_keeps_input_order_and_counts_tokens(chat):
+    prompts = [_q('What is 2 + 3?'), _q('Name a colour.'),
+               _q('Write the number ten in digits.')]
+    gens = dict(chat.generate_iter(prompts, 24, batch_size=2))
+    assert sorted(gens) == [0, 1, 2]
+    assert all(g.text.strip() and 0 < g.out_tokens <= 24 for g in gens.values())
+    assert '5' in gens[0].text
+    assert chat.generate(prompts, 24) == [gens[i].text for i in range(3)]
+    assert '<|im_end|>' in chat.stop_words
+
+
+def test_pruning_decoder_matches_model_generate(chat):
+    """Greedy decoding with finished rows dropped gives the same tokens as
+    transformers' own generate."""
+    from opencompass.models._decode import greedy_decode, hf_generate
+    ids = [chat.encode(_q(q)) for q in ('Count to five.', 'What is 7 * 6?',
+                                         'Say hi.')]
+    eos = chat.eos_ids()
+    assert greedy_decode(chat.model, chat.tokenizer, ids, 20, eos, []) == \
+        hf_generate(chat, ids, 20, eos, [], {})
+
+
+def test_stop_words_cut_as_tokens_arrive(chat):
+    free = chat.generate([_q('Count from 1 to 10, separated by commas.')], 30)[0]
+    assert '4' in free
+    cut = chat.generate([_q('Count from 1 to 10, separated by commas.')], 30,
+                        stopping_criteria=['4'])[0]
+    assert '4' not in cut and free.startswith(cut)
+
+
+def test_long_prompts_are_cut_from_the_left_and_counted(chat, caplog):
+    from opencompass.models.huggingface import HuggingFacewithChatTemplate
+    small = HuggingFacewithChatTemplate(EMBEDDED, max_seq_len=32)
+    ids = small.encode(_q('word ' * 200 + 'END'))
+    assert len(ids) == 32 and small.truncated == 1
+    small.report_truncation()
+    assert 'max_seq_len=32' in caplog.text and small.truncated == 0
+
+
+def test_base_model_flattens_with_meta_template(base):
+    from opencompass.models.huggingface import HuggingFaceBaseModel
+    meta = dict(round=[dict(role='HUMAN', begin='Q: ', end='\n'),
+                       dict(role='BOT', begin='A:', generate=True)])
+    m = HuggingFaceBaseModel(EMBEDDED, meta_template=meta, tokenizer_only=True)
+    assert m.render(_q('hi') + [{'role': 'BOT', 'prompt': ''}]) == 'Q: hi\nA:'
+    out = base.generate(['The capital of France is'], 8)[0]
+    assert 'Paris' in out
+
+
+def test_get_ppl_prefers_sensible_text_and_masks_context(base):
+    good, bad = base.get_ppl(['The cat sat on the mat.',
+                              'mat the on sat cat The.'])
+    assert good < bad
+    ctx = base.get_ppl(['Question: 2+2? Answer: 4'], mask_length=[6])[0]
+    full = base.get_ppl(['Question: 2+2? Answer: 4'])[0]
+    assert ctx != pytest.approx(full)
+
+
+def test_sampling_kwargs_go_through_generate(chat):
+    from opencompass.models.huggingface import HuggingFacewithChatTemplate
+    m = HuggingFacewithChatTemplate(EMBEDDED,
+                                    generation_kwargs=dict(do_sample=True,
+                                                           top_k=5, temperature=0.7))
+    assert m.generate([_q('Say hi.')], 8)[0].strip()
