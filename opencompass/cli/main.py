@@ -32,7 +32,9 @@ def build_parser():
     p.add_argument('--tokenizer-path')
     p.add_argument('--max-seq-len', type=int)
     p.add_argument('-a', '--accelerator', default='hf', metavar='BACKEND',
-                   help='inference backend: ' + ', '.join(BACKENDS))
+                   help='inference backend: ' + ', '.join(BACKENDS) + ', auto '
+                   '(the fastest usable here), or a comma list to compare '
+                   'backends (the first is the reference), e.g. hf,openai')
     p.add_argument('--api-base', help='OpenAI-compatible endpoint for -a openai '
                    '(default $OPENAI_API_BASE or http://127.0.0.1:8000/v1)')
     p.add_argument('--api-key', help='API key (default $OPENAI_API_KEY or EMPTY)')
@@ -148,24 +150,43 @@ def print_dry_run(models, datasets):
     print(json.dumps(redact(models), indent=2, default=str))
 
 
+def resolve_backends(spec):
+    """'hf,openai' -> ['hf', 'openai']; 'auto' picks one and says why."""
+    backends = []
+    for name in (n.strip() for n in (spec or 'hf').split(',')):
+        if name == 'auto':
+            from opencompass.utils.auto_backend import choose_backend
+            name, why = choose_backend()
+            print(f'-a auto: using {name} ({why})')
+        if name and name not in backends:
+            backends.append(name)
+    return backends or ['hf']
+
+
 def run(args):
     models, datasets, cfg = gather(args)
     apply_overrides(models, datasets, args)
-    models = switch_backend(models, args.accelerator, args)
+    backends = resolve_backends(args.accelerator)
+    converted = [switch_backend(models, b, args) for b in backends]
+    all_models = [m for group in converted for m in group]
     if args.dry_run:
-        print_dry_run(models, datasets)
+        print_dry_run(all_models, datasets)
         return 0
     from opencompass.runners.local import eval_all, infer_all
     from opencompass.summarizers import summarize
     layout = open_run(args, cfg)
     setup_logging(args.debug, layout.logs)
     logger.info('run folder: %s', layout.root)
-    dump_config(layout, models, datasets, args)
-    infer_all(models, datasets, layout, args.max_num_workers)
-    eval_all(models, datasets, layout)
-    table = summarize(models, datasets, layout)
-    print(table)
+    dump_config(layout, all_models, datasets, args)
+    for group in converted:  # one backend after another, same run folder
+        infer_all(group, datasets, layout, args.max_num_workers)
+    eval_all(all_models, datasets, layout)
+    print(summarize(all_models, datasets, layout))
     print(f'\noutputs: {layout.root}')
+    if len(backends) > 1:
+        from opencompass.summarizers.compare import write_comparison
+        print()
+        print(write_comparison(backends, converted, datasets, layout))
     return 0
 
 
@@ -179,6 +200,8 @@ def main(argv=None):
             raise
         print(f'error: {err}', file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # output piped into `head`
+        return 0
     except KeyboardInterrupt:
         print('interrupted: the predictions made so far are kept; resume with -r',
               file=sys.stderr)
