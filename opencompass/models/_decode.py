@@ -1,10 +1,11 @@
-"""Batched decoding for HF models that stops spending compute on finished rows.
+"""Batched decoding for HF models that spends no compute on finished rows.
 
 `model.generate` keeps decoding every row of a batch until the longest one ends.
-For greedy decoding (what evaluations use) `greedy_decode` runs its own loop over
-the KV cache instead: each step it checks EOS and stop words on the new tokens and
-drops finished rows from the batch and from the cache. Anything else (sampling,
-beams, penalties) goes through `model.generate` with `stop_strings`.
+For greedy decoding (what evaluations use) `greedy_stream` runs its own loop over
+the KV cache instead, with continuous batching: each step it checks EOS and stop
+words on the new tokens, drops finished rows from the batch and the cache, and
+prefills waiting prompts into the freed slots. Anything else (sampling, beams,
+penalties) goes through `model.generate` with `stop_strings`.
 """
 
 # generation kwargs the greedy loop honours; any other key needs model.generate.
@@ -17,14 +18,20 @@ def is_greedy(gen_kwargs):
             and set(gen_kwargs) <= _GREEDY_SAFE)
 
 
-def decode_batch(hf, batch_ids, max_out_len, stops, gen_kwargs):
-    """[(text, n_output_tokens)] for each prompt's token ids, in order."""
-    max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+def eos_set(hf, gen_kwargs):
+    """The model's EOS ids plus any `eos_token_id` of the generation kwargs."""
     eos = set(hf.eos_ids())
     extra = gen_kwargs.get('eos_token_id')
     eos.update(extra if isinstance(extra, (list, tuple)) else
                ([extra] if extra is not None else []))
-    if is_greedy(gen_kwargs):
+    return eos
+
+
+def decode_batch(hf, batch_ids, max_out_len, stops, gen_kwargs):
+    """[(text, n_output_tokens)] for each prompt's token ids, in order."""
+    max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+    eos = eos_set(hf, gen_kwargs)
+    if is_greedy(gen_kwargs) and supports_streaming(hf.model):
         outs = greedy_decode(hf.model, hf.tokenizer, batch_ids, max_new, eos, stops)
     else:
         outs = hf_generate(hf, batch_ids, max_new, eos, stops, gen_kwargs)
@@ -62,42 +69,135 @@ class _StopChecker:
         return any(s in tail for s in self.stops)
 
 
-def greedy_decode(model, tokenizer, batch_ids, max_new, eos, stops):
-    """Greedy decoding; finished rows leave the batch and the KV cache."""
+class _Rows:
+    """The decoding batch: KV cache, attention mask and next-token logits of
+    the rows in flight. Rows join (after their own prefill) and leave at any
+    step; the cache is left-padded so every row ends at the same position."""
+
+    def __init__(self, model):
+        import torch
+        self.torch = torch
+        self.model = model
+        self.key = _cache_kwarg(model)
+        self.cache = None
+        self.mask = None
+        self.logits = None
+        self.ids = []  # the input index of each row
+
+    def __len__(self):
+        return len(self.ids)
+
+    def _forward(self, input_ids, mask, positions, cache):
+        return self.model(input_ids=input_ids, attention_mask=mask,
+                          position_ids=positions, use_cache=True,
+                          **{self.key: cache}).logits[:, -1]
+
+    def admit(self, ids, batch_ids, pad):
+        """Prefill `batch_ids` (prompts of input indices `ids`) and join them."""
+        from transformers import DynamicCache
+        device = next(self.model.parameters()).device
+        input_ids, mask = _left_pad(batch_ids, pad, device)
+        cache = DynamicCache()
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        logits = self._forward(input_ids, mask, positions, cache)
+        if self.cache is None:
+            self.cache, self.mask, self.logits = cache, mask, logits
+        else:
+            self._merge(cache, mask, logits)
+        self.ids.extend(ids)
+
+    def _merge(self, cache, mask, logits):
+        torch = self.torch
+        width = max(self.mask.shape[1], mask.shape[1])
+
+        def pad(t, dim_from_end):  # left-pad the sequence axis to `width`
+            missing = width - t.shape[-dim_from_end]
+            if not missing:
+                return t
+            shape = list(t.shape)
+            shape[-dim_from_end] = missing
+            return torch.cat([t.new_zeros(shape), t], dim=-dim_from_end)
+
+        for mine, new in zip(self.cache.layers, cache.layers):
+            mine.keys = torch.cat([pad(mine.keys, 2), pad(new.keys, 2)])
+            mine.values = torch.cat([pad(mine.values, 2), pad(new.values, 2)])
+        self.mask = torch.cat([pad(self.mask, 1), pad(mask, 1)])
+        self.logits = torch.cat([self.logits, logits])
+
+    def keep(self, rows):
+        """Keep only `rows` (positions in the batch); trim all-padding columns."""
+        torch = self.torch
+        index = torch.tensor(rows, device=self.mask.device)
+        self.cache.batch_select_indices(index)
+        self.mask, self.logits = self.mask[index], self.logits[index]
+        self.ids = [self.ids[r] for r in rows]
+        first = int(self.mask.any(0).nonzero()[0])
+        if first:
+            for layer in self.cache.layers:
+                layer.keys = layer.keys[:, :, first:]
+                layer.values = layer.values[:, :, first:]
+            self.mask = self.mask[:, first:]
+
+    def step(self, tokens):
+        """Feed one token per row; the logits of the next position."""
+        torch = self.torch
+        self.mask = torch.cat([self.mask, self.mask.new_ones((len(self), 1))], 1)
+        positions = self.mask.sum(-1, keepdim=True) - 1
+        self.logits = self._forward(tokens[:, None], self.mask, positions,
+                                    self.cache)
+
+
+def greedy_stream(model, tokenizer, batch_ids, max_new, eos, stops, batch_size):
+    """Greedy decoding with continuous batching: yields (index, token ids) as
+    rows finish. A finished row leaves the batch and a waiting prompt takes its
+    place, so every step decodes `batch_size` live rows and none is padding."""
     import torch
-    from transformers import DynamicCache
-    device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    input_ids, mask = _left_pad(batch_ids, pad, device)
     checker = _StopChecker(tokenizer, eos, stops)
-    outs = [[] for _ in batch_ids]
-    active = list(range(len(batch_ids)))
-    cache = {_cache_kwarg(model): DynamicCache()}
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    waiting = list(range(len(batch_ids)))[::-1]  # pop() takes the first
+    outs = {}
+    rows = _Rows(model)
     with torch.inference_mode():
-        logits = model(input_ids=input_ids, attention_mask=mask,
-                       position_ids=positions, use_cache=True,
-                       **cache).logits[:, -1]
-        for _ in range(max_new):
-            next_tokens = logits.argmax(-1)
-            keep = []
-            for row, tok in enumerate(next_tokens.tolist()):
-                ids = outs[active[row]]
+        while waiting or len(rows):
+            free = batch_size - len(rows)
+            if free > 0 and waiting:
+                new = [waiting.pop() for _ in range(min(free, len(waiting)))]
+                rows.admit(new, [batch_ids[i] for i in new], pad)
+            tokens = rows.logits.argmax(-1)
+            alive = []
+            for r, tok in enumerate(tokens.tolist()):
+                ids = outs.setdefault(rows.ids[r], [])
                 ids.append(tok)
-                if not checker.done(ids):
-                    keep.append(row)
-            if not keep or len(outs[active[keep[0]]]) >= max_new:
-                break
-            if len(keep) < len(active):
-                index = torch.tensor(keep, device=device)
-                next(iter(cache.values())).batch_select_indices(index)
-                mask, next_tokens = mask[index], next_tokens[index]
-                active = [active[r] for r in keep]
-            mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
-            logits = model(input_ids=next_tokens[:, None], attention_mask=mask,
-                           position_ids=(mask.sum(-1, keepdim=True) - 1),
-                           use_cache=True, **cache).logits[:, -1]
-    return [_strip_eos(ids, eos) for ids in outs]
+                if checker.done(ids) or len(ids) >= max_new:
+                    yield rows.ids[r], _strip_eos(outs.pop(rows.ids[r]), eos)
+                else:
+                    alive.append(r)
+            if not alive:
+                rows = _Rows(model)
+                continue
+            if len(alive) < len(rows):
+                rows.keep(alive)
+                tokens = tokens[torch.tensor(alive)]
+            rows.step(tokens)
+
+
+def greedy_decode(model, tokenizer, batch_ids, max_new, eos, stops,
+                  batch_size=None):
+    """Greedy decoding of all prompts; token ids in input order."""
+    out = dict(greedy_stream(model, tokenizer, batch_ids, max_new, eos, stops,
+                             batch_size or len(batch_ids)))
+    return [out[i] for i in range(len(batch_ids))]
+
+
+def supports_streaming(model):
+    """Continuous batching rewrites the KV cache by hand: only for plain
+    (non-sliding) dynamic cache layers."""
+    from transformers import DynamicCache
+    try:
+        layers = DynamicCache(config=model.config).layers
+    except Exception:  # noqa: BLE001 - an unusual cache: take the safe path
+        return False
+    return all(type(layer).__name__ == 'DynamicLayer' for layer in layers)
 
 
 def _cache_kwarg(model):

@@ -11,7 +11,7 @@ import logging
 import os
 
 from opencompass.errors import ModelPathError
-from opencompass.models.base import BaseModel, Generation
+from opencompass.models.base import BaseModel, Generation, sort_by_length
 from opencompass.utils.embedded import resolve_model_path
 
 logger = logging.getLogger(__name__)
@@ -148,6 +148,29 @@ class HuggingFaceBaseModel(BaseModel):
     # ---- generation -------------------------------------------------------
     def generate(self, inputs, max_out_len, **kwargs):
         return [g.text for g in self.generate_batch(inputs, max_out_len, **kwargs)]
+
+    def generate_iter(self, inputs, max_out_len, batch_size=1,
+                      stopping_criteria=(), **kwargs):
+        """Greedy decoding streams with continuous batching (results in
+        completion order); other decoding goes batch by batch."""
+        from opencompass.models import _decode
+        gen_kwargs = {**self.generation_kwargs, **kwargs}
+        if not (_decode.is_greedy(gen_kwargs)
+                and _decode.supports_streaming(self.model)):
+            yield from super().generate_iter(inputs, max_out_len, batch_size,
+                                             stopping_criteria=stopping_criteria,
+                                             **kwargs)
+            return
+        order = sort_by_length(inputs)
+        stops = self.stop_strings(stopping_criteria)
+        max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+        stream = _decode.greedy_stream(
+            self.model, self.tokenizer, [self.encode(inputs[i]) for i in order],
+            max_new, _decode.eos_set(self, gen_kwargs), stops, max(1, batch_size))
+        for j, ids in stream:
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            yield order[j], Generation(text=self.postprocess(text, stops),
+                                       out_tokens=len(ids))
 
     def generate_batch(self, inputs, max_out_len, stopping_criteria=(), **kwargs):
         from opencompass.models._decode import decode_batch

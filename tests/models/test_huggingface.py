@@ -50,6 +50,18 @@ def test_pruning_decoder_matches_model_generate(chat):
         hf_generate(chat, ids, 20, eos, [], {})
 
 
+def test_continuous_batching_matches_one_by_one(chat):
+    """Rows joining and leaving a running batch decode exactly as they would
+    alone."""
+    from opencompass.models._decode import greedy_stream, hf_generate
+    ids = [chat.encode(_q(q)) for q in ('Hi!', 'What is 12 + 30? Explain.',
+                                         'Name three fruits.', 'Say yes.')]
+    eos = chat.eos_ids()
+    streamed = dict(greedy_stream(chat.model, chat.tokenizer, ids, 16, eos, [], 2))
+    alone = [hf_generate(chat, [x], 16, eos, [], {})[0] for x in ids]
+    assert [streamed[i] for i in range(4)] == alone
+
+
 def test_stop_words_cut_as_tokens_arrive(chat):
     free = chat.generate([_q('Count from 1 to 10, separated by commas.')], 30)[0]
     assert '4' in free
