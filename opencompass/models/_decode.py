@@ -69,6 +69,63 @@ class _StopChecker:
         return any(s in tail for s in self.stops)
 
 
+def _growing_cache():
+    """A DynamicCache whose layers grow in place (see `_growing_layer`)."""
+    from transformers import DynamicCache
+    cache = DynamicCache()
+    if getattr(cache, 'layer_class_to_replicate', None) is not None:
+        cache.layer_class_to_replicate = _growing_layer()
+    return cache
+
+
+_GROWING = []
+
+
+def _growing_layer():
+    """A DynamicLayer that appends into spare capacity instead of `torch.cat`
+    of the whole cache at every step (a fifth of a CPU decoding step)."""
+    if _GROWING:
+        return _GROWING[0]
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            if getattr(self, '_view', None) is not self.keys:
+                self._reseed()  # keys were replaced: rows left or joined
+            start, end = self._len, self._len + key_states.shape[-2]
+            if self._k is None or end > self._k.shape[-2]:
+                self._grow(end, key_states, value_states)
+            self._k[:, :, start:end] = key_states
+            self._v[:, :, start:end] = value_states
+            self._len = end
+            self.keys, self.values = self._k[:, :, :end], self._v[:, :, :end]
+            self._view = self.keys
+            return self.keys, self.values
+
+        def _reseed(self):
+            if self.keys is None or self.keys.dim() != 4:
+                self._k = self._v = None
+                self._len = 0
+            else:
+                self._k, self._v = self.keys, self.values
+                self._len = self.keys.shape[-2]
+
+        def _grow(self, need, keys, values):
+            cap = max(need + 64, 2 * self._len)
+            k = keys.new_zeros(*keys.shape[:2], cap, keys.shape[3])
+            v = values.new_zeros(*values.shape[:2], cap, values.shape[3])
+            if self._len:
+                k[:, :, :self._len] = self._k[:, :, :self._len]
+                v[:, :, :self._len] = self._v[:, :, :self._len]
+            self._k, self._v = k, v
+
+    _GROWING.append(GrowingLayer)
+    return GrowingLayer
+
+
 class _Rows:
     """The decoding batch: KV cache, attention mask and next-token logits of
     the rows in flight. Rows join (after their own prefill) and leave at any
@@ -94,10 +151,9 @@ class _Rows:
 
     def admit(self, ids, batch_ids, pad):
         """Prefill `batch_ids` (prompts of input indices `ids`) and join them."""
-        from transformers import DynamicCache
         device = next(self.model.parameters()).device
         input_ids, mask = _left_pad(batch_ids, pad, device)
-        cache = DynamicCache()
+        cache = _growing_cache()
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         logits = self._forward(input_ids, mask, positions, cache)
         if self.cache is None:
