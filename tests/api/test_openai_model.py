@@ -183,7 +183,7 @@ def test_query_per_second_spaces_request_starts():
 
 def test_closing_early_cancels_in_flight_requests():
     with FaultServer('vllm') as srv:
-        srv.script('[slow]', 'slow:20')
+        srv.script('[slow]', 'slow:20', 'slow:20', 'slow:20')
         model = make(srv, concurrency=4)
         it = model.generate_iter(['fast', 'a [slow]', 'b [slow]', 'c [slow]'], 8)
         start = time.monotonic()
