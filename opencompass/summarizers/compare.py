@@ -151,7 +151,9 @@ def _chart(rows, path):
         got = {(r[0], r[1]): r for r in rows if r[2] == backend}
         xs = [j + k * width for j in range(len(pairs))]
         for ax, col in ((axes[0], 4), (axes[1], 3)):
-            ax.bar(xs, [got[p][col] or 0 for p in pairs], width, label=backend)
+            bars = ax.bar(xs, [got[p][col] or 0 for p in pairs], width,
+                          label=backend)
+            ax.bar_label(bars, fmt='%.1f', fontsize=8)
     for ax, title in ((axes[0], 'inference time (s), lower is better'),
                       (axes[1], 'score, higher is better')):
         ax.set_title(title)
@@ -159,6 +161,7 @@ def _chart(rows, path):
                        for j in range(len(pairs))])
         ax.set_xticklabels([f'{m}\n{d}' for m, d in pairs], fontsize=8)
         ax.legend()
+        ax.set_ylim(0, max(1.0, ax.get_ylim()[1]) * 1.15)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
