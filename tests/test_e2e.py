@@ -98,3 +98,16 @@ def test_killed_run_resumes_only_the_rest(tmp_path):
     stats = json.load(open(pred.replace('.jsonl', '.stats.json')))
     assert stats['samples'] == 8 - len(before)
     assert f'{8 - len(before)} of 8 samples left' in resumed.stderr
+
+
+def test_parallel_workers_run_every_task(cli, tmp_path, gsm8k_dir):
+    proc = cli('--hf-path', EMBEDDED, '--datasets', 'demo_math_gen', 'gsm8k_gen',
+               '--test-range', '[0:2]', '--max-out-len', '8',
+               '--max-num-workers', '2', '-w', 'par')
+    assert proc.returncode == 0, proc.stderr
+    run = _run_dir(tmp_path / 'par')
+    for ds in ('demo-math', 'gsm8k'):
+        preds = _lines(os.path.join(run, 'predictions', 'smollm2-135m-instruct-hf',
+                                    f'{ds}.jsonl'))
+        assert [p['idx'] for p in preds] == [0, 1]
+        assert all(p['out_tokens'] for p in preds)
