@@ -97,3 +97,19 @@ def build_from_cfg(cfg, kind='object', **extra):
     cls = resolve_type(cfg.pop('type'), kind)
     cfg.update(extra)
     return cls(**cfg)
+
+
+def lazy_exports(module_name, table, namespace, extra=()):
+    """PEP 562 hooks for a package that re-exports the names of `table`: each
+    is imported from its own module on first access, then cached in the
+    package's `namespace`. Returns (__getattr__, __dir__, __all__)."""
+    names = sorted([*table, *extra])
+
+    def __getattr__(name):
+        if name in table:
+            value = import_target(table[name])
+            namespace[name] = value
+            return value
+        raise AttributeError(f'module {module_name!r} has no attribute {name!r}')
+
+    return __getattr__, lambda: names, names

@@ -4,19 +4,8 @@
 costs nothing until the name is used: it is looked up in
 `opencompass.registry.DATASETS` and only then is its module imported.
 """
-from opencompass.datasets.base import BaseDataset
-from opencompass.registry import DATASETS, import_target
+from opencompass.datasets.base import BaseDataset  # noqa: F401
+from opencompass.registry import DATASETS, lazy_exports
 
-__all__ = sorted([*DATASETS, 'BaseDataset'])
-
-
-def __getattr__(name):
-    if name in DATASETS:
-        value = import_target(DATASETS[name])
-        globals()[name] = value
-        return value
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, DATASETS, globals(),
+                                             extra=['BaseDataset'])

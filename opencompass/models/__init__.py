@@ -4,18 +4,6 @@
 built: the name is looked up in `opencompass.registry.MODELS` and only then is its
 module (and its engine) imported.
 """
-from opencompass.registry import MODELS, import_target
+from opencompass.registry import MODELS, lazy_exports
 
-__all__ = sorted(MODELS)
-
-
-def __getattr__(name):
-    if name in MODELS:
-        value = import_target(MODELS[name])
-        globals()[name] = value
-        return value
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, MODELS, globals())
