@@ -150,6 +150,15 @@ def print_dry_run(models, datasets):
     print(json.dumps(redact(models), indent=2, default=str))
 
 
+def check_engines(models):
+    """Every model's class resolves and its engine is installed, before any
+    inference starts."""
+    from opencompass.registry import resolve_type
+    for model in models:
+        cls = resolve_type(model['type'], 'model')
+        getattr(cls, 'check_engine', lambda: None)()
+
+
 def resolve_backends(spec):
     """'hf,openai' -> ['hf', 'openai']; 'auto' picks one and says why."""
     backends = []
@@ -174,6 +183,7 @@ def run(args):
         return 0
     from opencompass.runners.local import eval_all, infer_all
     from opencompass.summarizers import summarize
+    check_engines(all_models)
     layout = open_run(args, cfg)
     setup_logging(args.debug, layout.logs)
     logger.info('run folder: %s', layout.root)

@@ -6,7 +6,9 @@ as results arrive, so predictions are written as soon as they exist and a failin
 sample (an API error) is recorded without losing the others.
 """
 import dataclasses
+import importlib.util
 import logging
+import sys
 from typing import Iterator, List, Optional
 
 from opencompass.utils.prompt import flatten, to_messages
@@ -49,6 +51,20 @@ class BaseModel:
 
     is_api = False
     is_chat = False
+    # (module to import, requirements/<name>.txt) of the engine, if any.
+    engine = None
+
+    @classmethod
+    def check_engine(cls):
+        """Fail before any work is done when this backend's engine is missing
+        (a comparison would otherwise stop after the first backend's run)."""
+        if (cls.engine and cls.engine[0] not in sys.modules
+                and importlib.util.find_spec(cls.engine[0]) is None):
+            from opencompass.errors import EngineNotInstalledError
+            raise EngineNotInstalledError(
+                f'{cls.__name__} needs the {cls.engine[0]} package, which is not '
+                f'installed; install it with: pip install -r requirements/'
+                f'{cls.engine[1]}.txt')
 
     def __init__(self, path, max_seq_len=2048, meta_template=None,
                  generation_kwargs=None, stop_words=None, end_str=None,

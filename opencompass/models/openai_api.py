@@ -128,6 +128,8 @@ class OpenAISDK(BaseModel):
     """A model served over an OpenAI-compatible API (vLLM, SGLang, LMDeploy,
     llama.cpp, llama-cpp-python, transformers serve, OpenAI itself)."""
 
+    engine = ('openai', 'api')
+
     is_api = True
     retry_base = 1.0  # first backoff in seconds; doubled per attempt, jittered
     retry_cap = 60.0

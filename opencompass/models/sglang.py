@@ -16,6 +16,8 @@ from opencompass.models.base import Generation
 class SGLang(EngineModel):
     """A base model on SGLang's offline engine."""
 
+    engine = ('sglang', 'sglang')
+
     def __init__(self, path, max_seq_len=2048, model_kwargs=None,
                  generation_kwargs=None, meta_template=None, end_str=None,
                  stop_words=None, tokenizer_only=False, tokenizer_path=None,

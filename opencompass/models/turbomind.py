@@ -21,6 +21,8 @@ GREEDY = {'top_k': 1, 'temperature': 1e-6}
 class TurboMindModel(EngineModel):
     """A base model on LMDeploy."""
 
+    engine = ('lmdeploy', 'lmdeploy')
+
     def __init__(self, path, engine_config=None, gen_config=None,
                  backend='turbomind', max_seq_len=2048, meta_template=None,
                  end_str=None, stop_words=None, tokenizer_only=False,

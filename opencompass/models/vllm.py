@@ -17,6 +17,8 @@ from opencompass.models.base import Generation
 class VLLM(EngineModel):
     """A base model on vLLM; also scores perplexity through prompt logprobs."""
 
+    engine = ('vllm', 'vllm')
+
     def __init__(self, path, max_seq_len=2048, model_kwargs=None,
                  generation_kwargs=None, meta_template=None, end_str=None,
                  stop_words=None, tokenizer_only=False, lora_path=None):

@@ -79,3 +79,12 @@ def test_unknown_backend(cli, repo_root):
     line = _one_line_error(cli(repo_root / 'configs' / 'eval_demo.py', '-a',
                                'tensorrt', '--dry-run'))
     assert 'vllm' in line and 'openai' in line
+
+
+def test_missing_engine_fails_before_any_inference(cli, tmp_path, repo_root):
+    """A comparison with an engine that is not installed stops at once, not
+    after the first backend's run."""
+    line = _one_line_error(cli(repo_root / 'configs' / 'eval_demo.py', '-a',
+                               'hf,vllm', '-w', 'w'))
+    assert 'pip install -r requirements/vllm.txt' in line
+    assert not (tmp_path / 'w').exists()
