@@ -11,14 +11,11 @@ import logging
 import os
 
 from opencompass.errors import ModelPathError
-from opencompass.models.base import BaseModel, Generation, sort_by_length
+from opencompass.models.base import (BaseModel, Generation, cut_at_stop,
+                                     sort_by_length)
 from opencompass.utils.embedded import resolve_model_path
 
 logger = logging.getLogger(__name__)
-
-# model_kwargs that only mean something to transformers' from_pretrained.
-_DTYPES = {'float32', 'float16', 'bfloat16', 'auto'}
-
 
 def _check_path(path):
     """A path that is neither a folder nor a plausible hub id is a typo."""
@@ -182,7 +179,6 @@ class HuggingFaceBaseModel(BaseModel):
                 for text, n in outs]
 
     def postprocess(self, text, stops=None):
-        from opencompass.models.base import cut_at_stop
         text = cut_at_stop(text, self.stop_words if stops is None else stops)
         if self.end_str:
             text = text.split(self.end_str)[0]
@@ -235,8 +231,8 @@ class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
     def render(self, prompt):
         messages = self.to_messages(prompt)
         if getattr(self.tokenizer, 'chat_template', None) is None:
-            from opencompass.errors import ModelPathError as _E
-            raise _E(f'{self.path} has no chat template; use HuggingFaceBaseModel '
-                     'for it, or give a tokenizer_path whose tokenizer has one')
+            raise ModelPathError(
+                f'{self.path} has no chat template; use HuggingFaceBaseModel for '
+                'it, or give a tokenizer_path whose tokenizer has one')
         return self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True)

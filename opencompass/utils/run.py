@@ -257,7 +257,7 @@ def _check_fields(model, backend):
     for field, default in DEFAULT_ONLY_FIELDS.items():
         if model.get(field, default) not in (default, None):
             _refuse(model, backend, f'{field}={model[field]!r}',
-                    f'remove it or run it with -a hf')
+                    'remove it or run it with -a hf')
     unknown = sorted(set(model) - KNOWN_FIELDS)
     if unknown:
         logger.warning('model %s: fields %s are not used by the %s backend '
