@@ -70,8 +70,8 @@ def test_gsm8k_fewshot_base_and_zeroshot_chat(cli, tmp_path, gsm8k_dir):
 
 def test_killed_run_resumes_only_the_rest(tmp_path):
     args = [sys.executable, str(REPO / 'run.py'), '--hf-path', EMBEDDED,
-            '--datasets', 'demo_math_gen', '--test-range', '[0:8]',
-            '--batch-size', '1', '--max-out-len', '24', '-w', 'w']
+            '--datasets', 'demo_math_gen', '--test-range', '[0:12]',
+            '--batch-size', '1', '--max-out-len', '32', '-w', 'w']
     env = {**os.environ, 'PYTHONPATH': str(REPO), 'COMPASS_DATA_CACHE': str(SHARED)}
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -88,16 +88,16 @@ def test_killed_run_resumes_only_the_rest(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = {r['idx']: r for r in _lines(pred)}
-    assert 3 <= len(before) < 8
+    assert 3 <= len(before) < 12
     resumed = subprocess.run(args + ['-r'], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     after = {r['idx']: r for r in _lines(pred)}
-    assert sorted(after) == list(range(8))
+    assert sorted(after) == list(range(12))
     assert all(after[i] == before[i] for i in before)  # nothing recomputed
     stats = json.load(open(pred.replace('.jsonl', '.stats.json')))
-    assert stats['samples'] == 8 - len(before)
-    assert f'{8 - len(before)} of 8 samples left' in resumed.stderr
+    assert stats['samples'] == 12 - len(before)
+    assert f'{12 - len(before)} of 12 samples left' in resumed.stderr
 
 
 def test_parallel_workers_run_every_task(cli, tmp_path, gsm8k_dir):
