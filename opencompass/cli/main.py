@@ -40,6 +40,9 @@ def build_parser():
     p.add_argument('--api-key', help='API key (default $OPENAI_API_KEY or EMPTY)')
     p.add_argument('--api-model', help='served model name (default: the one the '
                    'server lists)')
+    p.add_argument('--server-type', help='the engine behind --api-base (vllm, '
+                   'sglang, lmdeploy, llama.cpp, llama-cpp-python, transformers, '
+                   'generic); default: found by probing the server')
     p.add_argument('-w', '--work-dir', help='default outputs/default')
     p.add_argument('-r', '--reuse', nargs='?', const='latest', metavar='STAMP',
                    help='resume the latest run (or STAMP): predict only what is '
@@ -96,7 +99,8 @@ def switch_backend(models, accelerator, args):
         return models
     from opencompass.utils.run import change_accelerator
     return change_accelerator(models, accelerator, api_base=args.api_base,
-                              api_key=args.api_key, api_model=args.api_model)
+                              api_key=args.api_key, api_model=args.api_model,
+                              server_type=args.server_type)
 
 
 def setup_logging(debug, log_dir=None):

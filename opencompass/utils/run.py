@@ -79,6 +79,7 @@ class _Options:
     api_base: str = None
     api_key: str = None
     api_model: str = None
+    server_type: str = None
 
 
 # ---- telling kinds apart ----------------------------------------------------
@@ -488,6 +489,8 @@ def _convert_to_openai(model, opts):
     out['key'] = opts.api_key or ('ENV' if os.environ.get('OPENAI_API_KEY')
                                   else 'EMPTY')
     out['mode'] = 'chat' if chat else 'base'
+    if opts.server_type:
+        out['server_type'] = opts.server_type
     out['generation_kwargs'] = _openai_generation_kwargs(model, gen)
     out['run_cfg'] = dict(out.get('run_cfg') or {}, num_gpus=0)
     return out
@@ -550,12 +553,13 @@ def _convert_one(model, backend, opts):
 
 
 def change_accelerator(models, accelerator, api_base=None, api_key=None,
-                       api_model=None):
+                       api_model=None, server_type=None):
     """Rewrite HF model dicts for `accelerator` (hf, vllm, lmdeploy, sglang,
     openai). Returns new dicts; the given ones are never changed. `hf` (or
-    None) returns copies unchanged. `api_*` are for `openai` only."""
+    None) returns copies unchanged. `api_*` and `server_type` (the engine
+    behind the API, instead of probing it) are for `openai` only."""
     backend = _check_accelerator(accelerator)
     if backend == 'hf':
         return [copy.deepcopy(m) for m in models]
-    opts = _Options(api_base, api_key, api_model)
+    opts = _Options(api_base, api_key, api_model, server_type)
     return [_convert_one(m, backend, opts) for m in models]

@@ -39,3 +39,11 @@ def test_dry_run_of_a_comparison_lists_both_backends(repo_root):
     assert proc.returncode == 0, proc.stderr
     assert 'smollm2-135m-instruct-hf / demo-math' in proc.stdout
     assert 'smollm2-135m-instruct-vllm / demo-math' in proc.stdout
+
+
+def test_server_type_flag_reaches_the_openai_dict(repo_root):
+    proc = subprocess.run([sys.executable, 'run.py', 'configs/eval_demo.py', '-a',
+                           'openai', '--server-type', 'llama.cpp', '--dry-run'],
+                          cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"server_type": "llama.cpp"' in proc.stdout

@@ -648,3 +648,11 @@ def test_field_table_covers_every_field_of_the_hf_dict():
     covered = {field.split('.')[0] for field, _, _ in FIELD_TABLE}
     assert set(HF_FULL) - {'type'} <= covered
     assert all(set(fates) == set(BACKENDS) for _, _, fates in FIELD_TABLE)
+
+
+def test_openai_server_type_is_carried_only_when_given():
+    from opencompass.utils.run import change_accelerator
+    model = dict(type='HuggingFacewithChatTemplate', abbr='m-hf', path='/m')
+    assert 'server_type' not in change_accelerator([model], 'openai')[0]
+    out = change_accelerator([model], 'openai', server_type='vllm')[0]
+    assert out['server_type'] == 'vllm'
