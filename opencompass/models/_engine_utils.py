@@ -14,13 +14,13 @@ logger = logging.getLogger(__name__)
 
 
 def import_engine(module, requirement):
-    """Import an engine module at first use; a missing engine is a user error
-    that says the exact install command."""
+    """Import an engine (or client) module at first use; a missing one is a
+    user error that says the exact install command. Every backend uses this."""
     try:
         return importlib.import_module(module)
     except ImportError as err:
         raise EngineNotInstalledError(
-            f'the {requirement} engine cannot be imported ({err}); install it '
+            f'the {module} package cannot be imported ({err}); install it '
             f'with: pip install -r requirements/{requirement}.txt') from err
 
 

@@ -22,12 +22,12 @@ from opencompass.errors import (EngineNotInstalledError, ModelPathError,
                                 OpenCompassError, PromptTooLongError,
                                 ServerError)
 from opencompass.models import api_servers
+from opencompass.models._engine_utils import import_engine
 from opencompass.models.base import BaseModel, Generation, cut_at_stop
 from opencompass.utils.secrets import redact
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = 'pip install -r requirements/api.txt'
 # Request fields the OpenAI schema itself defines; anything else is engine-specific.
 OPENAI_PARAMS = {'temperature', 'top_p', 'seed', 'frequency_penalty',
                  'presence_penalty', 'logit_bias'}
@@ -62,13 +62,7 @@ def _import_openai():
 
 def _import_client(name):
     """openai / httpx, imported at first use with an install hint."""
-    import importlib
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise EngineNotInstalledError(
-            f'the OpenAI API client is not installed ({exc}); '
-            f'install it with: {INSTALL_HINT}') from None
+    return import_engine(name, 'api')
 
 
 class _Failure(Exception):
