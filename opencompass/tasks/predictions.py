@@ -56,6 +56,8 @@ class PredictionStore:
         """Rewrite the file in input order, one line per sample (atomic)."""
         self.close()
         records = self.load()
+        if not records:  # nothing was predicted (e.g. the server was down)
+            return records
         tmp = self.path + '.tmp'
         with open(tmp, 'w', encoding='utf-8') as f:
             for idx in sorted(records):

@@ -88,3 +88,9 @@ def test_missing_engine_fails_before_any_inference(cli, tmp_path, repo_root):
                                'hf,vllm', '-w', 'w'))
     assert 'pip install -r requirements/vllm.txt' in line
     assert not (tmp_path / 'w').exists()
+
+
+def test_server_down_is_one_line(cli, repo_root):
+    line = _one_line_error(cli(repo_root / 'configs' / 'eval_demo.py', '-a',
+                               'openai', '--api-base', 'http://127.0.0.1:9/v1'))
+    assert '127.0.0.1:9' in line and '--api-base' in line

@@ -29,3 +29,9 @@ def test_compact_orders_and_keeps_last_record(tmp_path):
     lines = [json.loads(l) for l in (tmp_path / 'd.jsonl').read_text().splitlines()]
     assert [(r['idx'], r['prediction']) for r in lines] == [(1, 'one'), (3, 'three')]
     assert 'error' not in lines[0]
+
+
+def test_compact_with_nothing_written_creates_nothing(tmp_path):
+    store = PredictionStore(str(tmp_path / 'missing' / 'd.jsonl'))
+    assert store.compact() == {}
+    assert not (tmp_path / 'missing').exists()
