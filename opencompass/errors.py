@@ -48,5 +48,13 @@ class PromptTooLongError(OpenCompassError):
                          "or use prompt_overflow='truncate'")
 
 
+class DiskFullError(OpenCompassError):
+    """The disk filled up mid-run; what was written is kept for `-r`."""
+
+
+class RunInUseError(OpenCompassError):
+    """Another process is writing into the same run folder."""
+
+
 class ServerError(OpenCompassError):
     """An API server cannot be reached or answers something unusable."""

@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 
 from opencompass.errors import ConfigError, OpenCompassError
@@ -104,6 +105,7 @@ def switch_backend(models, accelerator, args):
 
 
 def setup_logging(debug, log_dir=None):
+    from opencompass.utils.secrets import RedactingFilter
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s',
                         datefmt='%H:%M:%S', stream=sys.stderr, force=True)
@@ -115,32 +117,62 @@ def setup_logging(debug, log_dir=None):
         handler.setFormatter(logging.Formatter(
             '%(asctime)s %(levelname)s %(name)s: %(message)s'))
         logging.getLogger().addHandler(handler)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    # a log line that cannot be written (a full disk) must not print a
+    # traceback over the one-line error that follows
+    logging.raiseExceptions = debug
 
 
-def open_run(args, cfg):
+def open_run(args, cfg, ident):
+    """The run folder (new, or the one `-r` resumes), locked for this run."""
     from opencompass.tasks.layout import RunLayout
+    from opencompass.tasks.run_identity import find_resumable
+    from opencompass.tasks.run_lock import RunLock
     work_dir = args.work_dir or cfg.get('work_dir') or os.path.join('outputs',
                                                                      'default')
+    _check_work_dir(work_dir)
+    layout = None
     if args.reuse:
         stamp = None if args.reuse == 'latest' else args.reuse
-        layout = RunLayout.reuse(work_dir, stamp)
-        if layout is not None:
-            return layout
-        logger.warning('nothing to resume under %s; starting a new run', work_dir)
-    return RunLayout.new(work_dir)
+        layout = find_resumable(work_dir, stamp, ident)
+        if layout is None:
+            logger.warning('nothing to resume under %s; starting a new run',
+                           work_dir)
+    layout = layout or RunLayout.new(work_dir)
+    layout.lock = RunLock(layout.root).acquire()
+    return layout
 
 
-def dump_config(layout, models, datasets, args):
+def _check_work_dir(work_dir):
+    """A work dir that cannot hold a run is one line, before any work."""
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+        probe = os.path.join(work_dir, f'.write_test_{os.getpid()}')
+        with open(probe, 'w') as f:
+            f.write('ok')
+        os.remove(probe)
+    except OSError as err:
+        raise ConfigError(f'cannot write into the work dir {work_dir} '
+                          f'({err.strerror}); pass -w with a writable folder'
+                          ) from None
+
+
+def dump_config(layout, models, datasets, args, ident):
+    """configs/<stamp>.py (the resolved config, secrets redacted) and
+    configs/identity.json (what `-r` compares)."""
+    from opencompass.tasks.predictions import write_atomic
+    from opencompass.tasks.run_identity import save_identity
     from opencompass.utils.secrets import redact
     os.makedirs(layout.configs, exist_ok=True)
-    path = os.path.join(layout.configs, f'{layout.stamp}.py')
-    body = {'models': redact(models), 'datasets': datasets,
-            'work_dir': os.path.dirname(layout.root), 'accelerator': args.accelerator}
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write('# The resolved config of this run (types as registered names).\n')
-        for key, value in body.items():
-            f.write(f'{key} = {json.dumps(value, indent=4, default=str)}\n')
-    return path
+    body = redact({'models': models, 'datasets': datasets,
+                   'work_dir': os.path.dirname(layout.root),
+                   'accelerator': args.accelerator})
+    write_atomic(os.path.join(layout.configs, f'{layout.stamp}.py'),
+                 '# The resolved config of this run (types as registered names).\n'
+                 + ''.join(f'{key} = {json.dumps(value, indent=4, default=str)}\n'
+                           for key, value in body.items()))
+    save_identity(layout, ident)
 
 
 def print_dry_run(models, datasets):
@@ -152,6 +184,8 @@ def print_dry_run(models, datasets):
             print(f'  {model_abbr(m)} / {dataset_abbr(d)}')
     print('models:')
     print(json.dumps(redact(models), indent=2, default=str))
+    print('datasets:')
+    print(json.dumps(redact(datasets), indent=2, default=str))
 
 
 def check_engines(models):
@@ -177,49 +211,91 @@ def resolve_backends(spec):
 
 
 def run(args):
+    from opencompass.utils.secrets import remember
+    from opencompass.utils.validate import validate_cli, validate_run
+    remember(args.api_key)
+    validate_cli(args)
     models, datasets, cfg = gather(args)
+    validate_run(models, datasets)
     apply_overrides(models, datasets, args)
     backends = resolve_backends(args.accelerator)
     converted = [switch_backend(models, b, args) for b in backends]
     all_models = [m for group in converted for m in group]
+    validate_run(all_models, datasets)
     if args.dry_run:
         print_dry_run(all_models, datasets)
         return 0
     from opencompass.runners.local import eval_all, infer_all
     from opencompass.summarizers import summarize
+    from opencompass.tasks.run_identity import identity
     check_engines(all_models)
-    layout = open_run(args, cfg)
-    setup_logging(args.debug, layout.logs)
-    logger.info('run folder: %s', layout.root)
-    dump_config(layout, all_models, datasets, args)
-    for group in converted:  # one backend after another, same run folder
-        infer_all(group, datasets, layout, args.max_num_workers)
-    eval_all(all_models, datasets, layout)
-    print(summarize(all_models, datasets, layout))
-    print(f'\noutputs: {layout.root}')
-    if len(backends) > 1:
-        from opencompass.summarizers.compare import write_comparison
-        print()
-        print(write_comparison(backends, converted, datasets, layout))
-    return 0
+    ident = identity(all_models, datasets)
+    layout = open_run(args, cfg, ident)
+    try:
+        setup_logging(args.debug, layout.logs)
+        logger.info('run folder: %s', layout.root)
+        dump_config(layout, all_models, datasets, args, ident)
+        for group in converted:  # one backend after another, same run folder
+            infer_all(group, datasets, layout, args.max_num_workers)
+        results = eval_all(all_models, datasets, layout)
+        print(summarize(all_models, datasets, layout))
+        print(f'\noutputs: {layout.root}')
+        if len(backends) > 1:
+            from opencompass.summarizers.compare import write_comparison
+            print()
+            print(write_comparison(backends, converted, datasets, layout))
+    finally:
+        layout.lock.release()
+    return _exit_code(results)
+
+
+EXIT_FAILED_SAMPLES = 3
+
+
+def _exit_code(results):
+    """0 when every sample has a prediction; EXIT_FAILED_SAMPLES otherwise."""
+    failed = sum(r.get('failed', 0) for r in results.values())
+    total = sum(r.get('num_samples', 0) for r in results.values())
+    if not failed:
+        return 0
+    print(f'\n{failed} of {total} samples failed (scored as wrong; see the '
+          "'error' of each in results/); retry them with -r", file=sys.stderr)
+    return EXIT_FAILED_SAMPLES
+
+
+def _interrupt(signum, frame):
+    """SIGTERM ends a run like Ctrl-C: workers stopped, predictions kept."""
+    raise KeyboardInterrupt
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     setup_logging(args.debug)
+    from opencompass.utils.secrets import redact_text
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(args)
     except OpenCompassError as err:
         if args.debug:
             raise
-        print(f'error: {err}', file=sys.stderr)
+        print(f'error: {redact_text(err)}', file=sys.stderr)
         return err.exit_code
     except BrokenPipeError:  # output piped into `head`
         return 0
+    except OSError as err:  # the disk, the work dir: the system said no
+        if args.debug or err.errno is None:
+            raise
+        where = f' ({err.filename})' if err.filename else ''
+        print(redact_text(f'error: {err.strerror}{where}; free space or fix the '
+                          'permissions (or pass -w elsewhere), then resume '
+                          'with -r'), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print('interrupted: the predictions made so far are kept; resume with -r',
               file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == '__main__':

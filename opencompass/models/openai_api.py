@@ -13,7 +13,6 @@ import logging
 import os
 import queue
 import random
-import re
 import threading
 import time
 from typing import Iterator, List
@@ -24,7 +23,7 @@ from opencompass.errors import (EngineNotInstalledError, ModelPathError,
 from opencompass.models import api_servers
 from opencompass.models._engine_utils import import_engine
 from opencompass.models.base import BaseModel, Generation, cut_at_stop
-from opencompass.utils.secrets import redact
+from opencompass.utils.secrets import redact, redact_text, remember
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +43,10 @@ def redact_secrets(cfg):
 
 
 def _redact_text(text, key=None):
-    """An error or log line with the key (and anything shaped like one) hidden."""
-    text = str(text)
-    if key and len(key) >= 4 and key not in ('EMPTY', 'ENV'):
-        text = text.replace(key, '***')
-    text = re.sub(r'(Bearer\s+)\S+', r'\1***', text)
-    return re.sub(r'\bsk-[A-Za-z0-9_\-]{8,}', 'sk-***', text)
+    """An error or log line with the key (and anything shaped like one) hidden
+    (the one rule of `opencompass.utils.secrets`)."""
+    remember(key)
+    return redact_text(text)
 
 
 def _one_line(text, limit=500):

@@ -7,7 +7,7 @@ import json
 import os
 
 from opencompass.registry import build_from_cfg, resolve_type
-from opencompass.tasks.predictions import PredictionStore
+from opencompass.tasks.predictions import PredictionStore, write_atomic
 from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
 
 
@@ -46,6 +46,5 @@ def score(model_cfg, dataset_cfg, layout):
         for i in range(len(ds.test))]
     path = layout.results(m_abbr, d_abbr)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(result, f, ensure_ascii=False, indent=2)
+    write_atomic(path, json.dumps(result, ensure_ascii=False, indent=2))
     return result

@@ -1,11 +1,9 @@
 """The infer task: render a dataset's prompts and predict the ones not done yet."""
-import json
 import logging
-import os
 
 from opencompass.errors import ConfigError
 from opencompass.registry import build_from_cfg
-from opencompass.tasks.predictions import PredictionStore, _Writer
+from opencompass.tasks.predictions import PredictionStore, _Writer, add_stats
 from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
 
 logger = logging.getLogger(__name__)
@@ -50,18 +48,6 @@ def render_prompts(dataset_cfg, ds):
     return prompts, inferencer
 
 
-def _add_stats(path, stats):
-    """Accumulate inference time and counts across resumed runs."""
-    total = {'seconds': 0.0, 'samples': 0, 'out_tokens': 0}
-    if os.path.exists(path):
-        with open(path) as f:
-            total.update(json.load(f))
-    for key in ('seconds', 'samples', 'out_tokens'):
-        total[key] += stats.get(key, 0)
-    with open(path, 'w') as f:
-        json.dump(total, f, indent=2)
-
-
 def run_infer(model_cfg, dataset_cfg, layout, get_model):
     """Predict what is missing for one (model, dataset); `get_model()` builds
     (or returns the already built) model only when there is work."""
@@ -87,5 +73,5 @@ def run_infer(model_cfg, dataset_cfg, layout, get_model):
     finally:
         store.compact()
         if stats:
-            _add_stats(layout.stats(m_abbr, d_abbr), stats)
+            add_stats(layout.stats(m_abbr, d_abbr), stats, store)
     model.report_truncation()

@@ -1,10 +1,16 @@
 """Where a run writes: outputs/<work_dir>/<YYYYmmdd_HHMMSS>/{configs,predictions,
-results,summary,logs}. One place, so every writer and reader agrees."""
+results,summary,logs}. One place, so every writer and reader agrees.
+
+Model and dataset abbrs become file names through `utils.names.file_name`, and
+every path is checked to stay inside the run folder.
+"""
 import os
 import re
 import time
 
-STAMP = re.compile(r'^\d{8}_\d{6}$')
+from opencompass.utils.names import file_name
+
+STAMP = re.compile(r'^\d{8}_\d{6}(_\d+)?$')
 
 
 class RunLayout:
@@ -15,39 +21,44 @@ class RunLayout:
 
     @classmethod
     def new(cls, work_dir):
-        stamp = time.strftime('%Y%m%d_%H%M%S')
-        root = os.path.join(work_dir, stamp)
-        while os.path.exists(root):  # two runs in the same second
-            time.sleep(1)
-            stamp = time.strftime('%Y%m%d_%H%M%S')
-            root = os.path.join(work_dir, stamp)
-        return cls(root)
+        """A fresh run folder, created at once (so two runs started in the
+        same second get two folders)."""
+        stamp = base = time.strftime('%Y%m%d_%H%M%S')
+        os.makedirs(work_dir, exist_ok=True)
+        for n in range(1, 1000):
+            try:
+                os.mkdir(os.path.join(work_dir, stamp))
+                break
+            except FileExistsError:
+                stamp = f'{base}_{n}'
+        return cls(os.path.join(work_dir, stamp))
 
-    @classmethod
-    def reuse(cls, work_dir, stamp=None):
-        """The named run, or the latest one; None when there is none."""
-        from opencompass.errors import ConfigError
-        if stamp:
-            root = os.path.join(work_dir, stamp)
-            if not os.path.isdir(root):
-                raise ConfigError(f'no run {stamp} under {work_dir}; drop the '
-                                  'stamp after -r to resume the latest run')
-            return cls(root)
-        runs = sorted(d for d in os.listdir(work_dir) if STAMP.match(d)) \
-            if os.path.isdir(work_dir) else []
-        return cls(os.path.join(work_dir, runs[-1])) if runs else None
+    @staticmethod
+    def runs(work_dir):
+        """The run folders under `work_dir`, newest first."""
+        if not os.path.isdir(work_dir):
+            return []
+        return sorted((d for d in os.listdir(work_dir) if STAMP.match(d)),
+                      key=lambda d: [int(p) for p in d.split('_')], reverse=True)
 
     def _path(self, *parts):
-        return os.path.join(self.root, *parts)
+        path = os.path.join(self.root, *parts)
+        real_root = os.path.realpath(self.root)
+        if os.path.commonpath([os.path.realpath(path), real_root]) != real_root:
+            raise ValueError(f'{path} is outside the run folder {self.root}')
+        return path
 
     def predictions(self, model, dataset):
-        return self._path('predictions', model, f'{dataset}.jsonl')
+        return self._path('predictions', file_name(model),
+                          f'{file_name(dataset)}.jsonl')
 
     def stats(self, model, dataset):
-        return self._path('predictions', model, f'{dataset}.stats.json')
+        return self._path('predictions', file_name(model),
+                          f'{file_name(dataset)}.stats.json')
 
     def results(self, model, dataset):
-        return self._path('results', model, f'{dataset}.json')
+        return self._path('results', file_name(model),
+                          f'{file_name(dataset)}.json')
 
     @property
     def configs(self):

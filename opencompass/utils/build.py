@@ -2,6 +2,7 @@
 import inspect
 import os
 
+from opencompass.errors import DataPathError
 from opencompass.registry import build_from_cfg, resolve_type, type_name
 
 # Fields of a model dict that describe the run, not the model's constructor.
@@ -37,4 +38,10 @@ def build_model(cfg):
 def build_dataset(cfg):
     keep = {k: v for k, v in cfg.items()
             if k not in ('infer_cfg', 'eval_cfg', 'type')}
-    return build_from_cfg({'type': cfg['type'], **keep}, 'dataset')
+    try:
+        return build_from_cfg({'type': cfg['type'], **keep}, 'dataset')
+    except UnicodeDecodeError as err:  # any loader, any file
+        raise DataPathError(
+            f'dataset {dataset_abbr(cfg)}: a data file under {cfg.get("path")!r} '
+            f'is not UTF-8 text ({err.reason} at byte {err.start}); convert it '
+            'to UTF-8') from None

@@ -37,7 +37,11 @@ def load_config(path):
 def _collect(cfg, kind):
     """`models` / `datasets` of a config, or every `*_models` / `*_datasets`."""
     if kind in cfg:
-        return list(cfg[kind])
+        value = cfg[kind]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f'{kind}: expected a list of {kind[:-1]} dicts, got '
+                              f'{type(value).__name__}; write {kind} = [dict(...)]')
+        return list(value)
     items = []
     for key, value in cfg.items():
         if key.endswith('_' + kind) and isinstance(value, (list, tuple)):
