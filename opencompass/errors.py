@@ -56,5 +56,12 @@ class RunInUseError(OpenCompassError):
     """Another process is writing into the same run folder."""
 
 
+class TasksFailedError(OpenCompassError):
+    """Some tasks (Slurm jobs) did not finish; their predictions are kept and
+    `-r` finishes them. A distinct exit code, as no summary was written."""
+
+    exit_code = 4
+
+
 class ServerError(OpenCompassError):
     """An API server cannot be reached or answers something unusable."""

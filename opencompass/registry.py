@@ -48,7 +48,19 @@ OPENICL = {
     'AccEvaluator': 'opencompass.openicl.icl_evaluator:AccEvaluator',
 }
 
-REGISTRY = {**MODELS, **DATASETS, **OPENICL}
+# Runners, partitioners and task types of an `infer` section (issue 11).
+RUNNERS = {
+    'LocalRunner': 'opencompass.runners.local:LocalRunner',
+    'SlurmRunner': 'opencompass.runners.slurm:SlurmRunner',
+    'SlurmSequentialRunner': 'opencompass.runners.slurm:SlurmRunner',
+    'NaivePartitioner': 'opencompass.partitioners:NaivePartitioner',
+    'NumWorkerPartitioner': 'opencompass.partitioners:NumWorkerPartitioner',
+    'SizePartitioner': 'opencompass.partitioners:SizePartitioner',
+    'OpenICLInferTask': 'opencompass.tasks.task_types:OpenICLInferTask',
+    'OpenICLEvalTask': 'opencompass.tasks.task_types:OpenICLEvalTask',
+}
+
+REGISTRY = {**MODELS, **DATASETS, **OPENICL, **RUNNERS}
 
 
 def import_target(target):

@@ -51,11 +51,11 @@ def build_parser():
     p.add_argument('--max-out-len', type=int, help='override max_out_len')
     p.add_argument('--batch-size', type=int, help='override batch_size')
     p.add_argument('--test-range', help="slice every dataset, e.g. '[0:50]'")
-    p.add_argument('--max-num-workers', type=int, default=1,
-                   help='run tasks in N worker processes')
     p.add_argument('--dry-run', action='store_true',
                    help='print the resolved tasks and exit (imports no engine)')
     p.add_argument('--debug', action='store_true', help='show tracebacks')
+    from opencompass.runners.choose import add_arguments
+    add_arguments(p)
     return p
 
 
@@ -228,7 +228,9 @@ def run(args):
     from opencompass.runners.local import eval_all, infer_all
     from opencompass.summarizers import summarize
     from opencompass.tasks.run_identity import identity
+    from opencompass.runners.choose import choose_partitioner, choose_runner
     check_engines(all_models)
+    runner, partitioner = choose_runner(cfg, args), choose_partitioner(cfg, args)
     ident = identity(all_models, datasets)
     layout = open_run(args, cfg, ident)
     try:
@@ -236,7 +238,8 @@ def run(args):
         logger.info('run folder: %s', layout.root)
         dump_config(layout, all_models, datasets, args, ident)
         for group in converted:  # one backend after another, same run folder
-            infer_all(group, datasets, layout, args.max_num_workers)
+            infer_all(group, datasets, layout, runner=runner,
+                      partitioner=partitioner)
         results = eval_all(all_models, datasets, layout)
         print(summarize(all_models, datasets, layout))
         print(f'\noutputs: {layout.root}')

@@ -9,6 +9,7 @@ import csv
 import json
 import os
 
+from opencompass.tasks.predictions import sum_stats
 from opencompass.utils.build import dataset_abbr, model_abbr
 
 HEADER = ['model', 'dataset', 'backend', 'score', 'infer time (s)', 'samples/s',
@@ -36,7 +37,7 @@ class _Side:
         self.backend = backend
         m, d = model_abbr(model_cfg), dataset_abbr(dataset_cfg)
         self.result = _load(layout.results(m, d)) or {}
-        self.stats = _load(layout.stats(m, d)) or {}
+        self.stats = sum_stats(layout.pair_files(m, d, '.stats.json'))
         details = self.result.get('details') or []
         self.texts = [x.get('prediction', '') for x in details]
         self.answers = [str(x.get('pred', x.get('prediction', ''))) for x in details]

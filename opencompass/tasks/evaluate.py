@@ -7,7 +7,7 @@ import json
 import os
 
 from opencompass.registry import build_from_cfg, resolve_type
-from opencompass.tasks.predictions import PredictionStore, write_atomic
+from opencompass.tasks.predictions import load_pair, write_atomic
 from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
 
 
@@ -24,7 +24,7 @@ def score(model_cfg, dataset_cfg, layout):
     """Score one (model, dataset); returns and writes the results dict."""
     m_abbr, d_abbr = model_abbr(model_cfg), dataset_abbr(dataset_cfg)
     ds = build_dataset(dataset_cfg)
-    records = PredictionStore(layout.predictions(m_abbr, d_abbr)).load()
+    records = load_pair(layout.pair_files(m_abbr, d_abbr))
     eval_cfg = dataset_cfg.get('eval_cfg') or {}
     pred_post = _postprocessor(model_cfg.get('pred_postprocessor') or
                                eval_cfg.get('pred_postprocessor'))

@@ -3,7 +3,9 @@ import logging
 
 from opencompass.errors import ConfigError
 from opencompass.registry import build_from_cfg
-from opencompass.tasks.predictions import PredictionStore, _Writer, add_stats
+from opencompass.tasks.predictions import (PredictionStore, _Writer, add_stats,
+                                          done_indices)
+from opencompass.tasks.shards import whole
 from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
 
 logger = logging.getLogger(__name__)
@@ -48,20 +50,26 @@ def render_prompts(dataset_cfg, ds):
     return prompts, inferencer
 
 
-def run_infer(model_cfg, dataset_cfg, layout, get_model):
-    """Predict what is missing for one (model, dataset); `get_model()` builds
-    (or returns the already built) model only when there is work."""
+def run_infer(model_cfg, dataset_cfg, layout, get_model, shard=None):
+    """Predict what is missing for one (model, dataset), or for one shard of
+    it; `get_model()` builds (or returns the already built) model only when
+    there is work."""
     m_abbr, d_abbr = model_abbr(model_cfg), dataset_abbr(dataset_cfg)
     ds = build_dataset(dataset_cfg)
     prompts, inferencer = render_prompts(dataset_cfg, ds)
-    store = PredictionStore(layout.predictions(m_abbr, d_abbr))
-    todo = store.todo(len(prompts))
+    shard = shard or whole(len(prompts))
+    name = f'{m_abbr}/{d_abbr}{shard.suffix}'
+    store = PredictionStore(layout.predictions(m_abbr, d_abbr, shard))
+    done = done_indices(layout.pair_files(m_abbr, d_abbr))
+    todo = [i for i in range(shard.start, min(shard.stop, len(prompts)))
+            if i not in done]
+    size = shard.stop - shard.start
     if not todo:
-        logger.info('%s/%s: all %d predictions exist', m_abbr, d_abbr, len(prompts))
+        logger.info('%s: all %d predictions exist', name, size)
         return
-    if len(todo) < len(prompts):
-        logger.warning('%s/%s: resuming, %d of %d samples left', m_abbr, d_abbr,
-                       len(todo), len(prompts))
+    if len(todo) < size:
+        logger.warning('%s: resuming, %d of %d samples left', name, len(todo),
+                       size)
     model = get_model()
     max_out_len = inferencer.max_out_len or model_cfg.get('max_out_len') or 512
     batch_size = inferencer.batch_size or model_cfg.get('batch_size') or 1
@@ -69,9 +77,9 @@ def run_infer(model_cfg, dataset_cfg, layout, get_model):
     stats = {}
     try:
         stats = inferencer.infer(model, prompts, todo, _Writer(store, golds),
-                                 max_out_len, batch_size, desc=f'{m_abbr}/{d_abbr}')
+                                 max_out_len, batch_size, desc=name)
     finally:
         store.compact()
         if stats:
-            add_stats(layout.stats(m_abbr, d_abbr), stats, store)
+            add_stats(layout.stats(m_abbr, d_abbr, shard), stats, store)
     model.report_truncation()

@@ -48,13 +48,37 @@ class RunLayout:
             raise ValueError(f'{path} is outside the run folder {self.root}')
         return path
 
-    def predictions(self, model, dataset):
+    def predictions(self, model, dataset, shard=None):
+        """The predictions file of a pair, or of one shard of it (shard files
+        live in their own folder, so no dataset abbr can collide with one)."""
         return self._path('predictions', file_name(model),
-                          f'{file_name(dataset)}.jsonl')
+                          *self._shard_part(dataset, shard, '.jsonl'))
 
-    def stats(self, model, dataset):
+    def stats(self, model, dataset, shard=None):
         return self._path('predictions', file_name(model),
-                          f'{file_name(dataset)}.stats.json')
+                          *self._shard_part(dataset, shard, '.stats.json'))
+
+    def pair_files(self, model, dataset, ext='.jsonl'):
+        """Every predictions (or stats) file of a pair: the unsharded one and
+        each shard's, whatever shard count wrote them."""
+        folder = self._path('predictions', file_name(model))
+        name = file_name(dataset)
+        shard_file = re.compile(re.escape(name) + r'_\d+' + re.escape(ext) + '$')
+        shards = os.path.join(folder, 'shards')
+        found = [os.path.join(shards, f) for f in sorted(os.listdir(shards))
+                 if shard_file.match(f)] if os.path.isdir(shards) else []
+        return [os.path.join(folder, name + ext), *found]
+
+    @staticmethod
+    def _shard_part(dataset, shard, ext):
+        if shard is None or shard.count == 1:
+            return [file_name(dataset) + ext]
+        return ['shards', f'{file_name(dataset)}{shard.suffix}{ext}']
+
+    def infer_log(self, model, dataset, shard=None):
+        suffix = shard.suffix if shard is not None else ''
+        return self._path('logs', 'infer', file_name(model),
+                          f'{file_name(dataset)}{suffix}.out')
 
     def results(self, model, dataset):
         return self._path('results', file_name(model),

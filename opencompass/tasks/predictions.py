@@ -163,6 +163,37 @@ class PredictionStore:
         return records
 
 
+def load_pair(paths):
+    """idx -> record over several predictions files of one pair (shards of
+    any count); a successful record wins over a failed one."""
+    records = {}
+    for path in paths:
+        for idx, rec in PredictionStore(path).load().items():
+            if idx not in records or records[idx].get('error') or not rec.get(
+                    'error'):
+                records[idx] = rec
+    return records
+
+
+def done_indices(paths):
+    return {i for i, r in load_pair(paths).items() if not r.get('error')}
+
+
+def sum_stats(paths):
+    """The stats of a pair summed over its files (shards)."""
+    total, found = dict.fromkeys(STAT_KEYS, 0), False
+    for path in paths:
+        try:
+            with open(path, encoding='utf-8') as f:
+                stats = json.load(f)
+        except (OSError, ValueError):
+            continue
+        found = True
+        for key in STAT_KEYS:
+            total[key] += stats.get(key, 0) or 0
+    return total if found else {}
+
+
 STAT_KEYS = ('seconds', 'samples', 'out_tokens')
 
 

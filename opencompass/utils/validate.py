@@ -98,6 +98,8 @@ CLI_FIELDS = {'max_out_len': ('--max-out-len', _positive_int),
               'batch_size': ('--batch-size', _positive_int),
               'max_seq_len': ('--max-seq-len', _positive_int),
               'max_num_workers': ('--max-num-workers', _positive_int),
+              'num_shards': ('--num-shards', _positive_int),
+              'retry': ('--retry', _non_negative_int),
               'test_range': ('--test-range', _slice_text),
               'api_key': ('--api-key', _header_value),
               'api_base': ('--api-base', _url)}
