@@ -197,17 +197,23 @@ def whole_run(tmp_path_factory):
     return _results(_runs(tmp / 'out')[0])
 
 
-@pytest.mark.parametrize('workers', [1, 2])
-@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+KILLS = [(sig, workers, []) for workers in (1, 2)
+         for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)] + [
+    (signal.SIGKILL, 2, ['--num-shards', '3']),
+    (signal.SIGTERM, 1, ['--num-shards', '2'])]
+
+
+@pytest.mark.parametrize('sig, workers, shards', KILLS)
 def test_kill_then_resume_gives_the_uninterrupted_results(tmp_path, whole_run,
-                                                          sig, workers):
+                                                          sig, workers, shards):
     _two_datasets(tmp_path, 0.15)
     marker = f'OC_TEST_MARK={uuid.uuid4().hex}'
     key, value = marker.split('=')
     proc = subprocess.Popen(
         [sys.executable, str(REPO / 'run.py'), 'cfg.py', '-w', 'out',
-         '--max-num-workers', str(workers)], cwd=tmp_path, env=_env({key: value}),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         '--max-num-workers', str(workers), *shards], cwd=tmp_path,
+        env=_env({key: value}), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         runs = _runs(tmp_path / 'out') if (tmp_path / 'out').exists() else []
@@ -223,7 +229,7 @@ def test_kill_then_resume_gives_the_uninterrupted_results(tmp_path, whole_run,
     assert _processes_with(marker) == []
     run, = _runs(tmp_path / 'out')
     resumed = _cli(['cfg.py', '-w', 'out', '-r', '--max-num-workers',
-                    str(workers)], tmp_path)
+                    str(workers), *shards], tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert _results(run) == whole_run
     for line in _pred_lines(run):  # every line whole after the resume
