@@ -40,7 +40,8 @@ def test_failed_samples_are_counted_then_retried_by_resume(tmp_path, repo_root):
         srv.script('Sara had 10 pencils', '500', '500')  # fails twice: retry=1
         srv.script('A box holds 6 eggs', '400')  # not retried
         first = _cli(tmp_path, 'cfg.py', '--test-range', '[0:6]', '-w', 'w')
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 3, first.stderr  # summary written, 2 failed
+        assert '2 of 6 samples failed' in first.stderr
         run, preds = _predictions(tmp_path)
         assert [p['idx'] for p in preds] == list(range(6))  # none lost
         failed = sorted(p['idx'] for p in preds if p.get('error'))
