@@ -293,7 +293,7 @@ def test_generation_max_new_tokens_is_max_out_len_only_when_it_is_absent():
 GREEDY = {'vllm': ('generation_kwargs', {'temperature': 0.0}),
           'sglang': ('generation_kwargs', {'temperature': 0.0}),
           'openai': ('generation_kwargs', {'temperature': 0.0}),
-          'lmdeploy': ('gen_config', {'top_k': 1, 'temperature': 1e-6,
+          'lmdeploy': ('gen_config', {'do_sample': False,
                                       'max_new_tokens': 1024})}
 
 
@@ -361,7 +361,7 @@ def test_other_carried_generation_kwargs_use_each_engine_name():
         dict(temperature=0.0, repetition_penalty=1.1, min_new_tokens=2,
              sampling_seed=7)
     assert one(chat(generation_kwargs=gen), 'lmdeploy')['gen_config'] == dict(
-        top_k=1, temperature=1e-6, max_new_tokens=1024,
+        do_sample=False, max_new_tokens=1024,
         repetition_penalty=1.1, min_new_tokens=2, random_seed=7)
 
 
@@ -424,12 +424,16 @@ def test_model_kwargs_that_change_the_model_are_refused(backend):
                            backend)
 
 
-def test_vllm_takes_the_tokenizer_settings_as_llm_arguments():
-    out = one(chat(tokenizer_path='Qwen/tok', tokenizer_kwargs=dict(
-        padding_side='left', use_fast=False, trust_remote_code=True)), 'vllm')
+def test_vllm_takes_the_tokenizer_settings_as_llm_arguments(caplog):
+    with caplog.at_level(logging.WARNING):
+        out = one(chat(tokenizer_path='Qwen/tok', tokenizer_kwargs=dict(
+            padding_side='left', use_fast=False, trust_remote_code=True)),
+            'vllm')
+    # vLLM 0.33 has no 'slow' tokenizer mode: use_fast=False is dropped
     assert out['model_kwargs'] == dict(
         tensor_parallel_size=1, max_model_len=4096, tokenizer='Qwen/tok',
-        tokenizer_mode='slow', trust_remote_code=True)
+        trust_remote_code=True)
+    assert 'use_fast=False is not carried' in caplog.text
 
 
 @pytest.mark.parametrize('backend', ['lmdeploy', 'sglang', 'openai'])
@@ -583,7 +587,7 @@ FIELD_TABLE = [
         'vllm': Dropped(('padding_side', ))}),
     ('generation_kwargs.do_sample', None, {
         **same('generation_kwargs.temperature', 0.0),
-        'lmdeploy': Kept('gen_config.top_k', 1)}),
+        'lmdeploy': Kept('gen_config.do_sample', False)}),
     ('generation_kwargs.eos_token_id', None, {
         'vllm': Kept('generation_kwargs.stop_token_ids', [151643]),
         'lmdeploy': Kept('gen_config.stop_token_ids', [151643]),
