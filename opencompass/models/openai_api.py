@@ -405,9 +405,9 @@ class OpenAISDK(BaseModel):
         openai_fields = {k: v for k, v in params.items() if k in OPENAI_PARAMS}
         others = {k: v for k, v in params.items()
                   if k not in OPENAI_PARAMS and k not in IGNORED_PARAMS}
-        extras = self.strategy.request_extras(others)
-        mapped = {'repetition_penalty'} if 'repeat_penalty' in extras else set()
-        dropped = sorted(set(others) - set(extras) - mapped)
+        extras = self.strategy.request_extras(
+            others, greedy=not params.get('temperature'))
+        dropped = sorted(k for k in others if not self.strategy.sends(k))
         if dropped:
             self._warn_once('drop', '%s does not accept %s; not sent',
                             self.strategy.label, ', '.join(dropped))

@@ -310,7 +310,8 @@ SAMPLED = {'vllm': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
                                               top_k=20)),
            'sglang': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
                                                 top_k=20)),
-           'openai': ('generation_kwargs', dict(temperature=0.7, top_p=0.8)),
+           'openai': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
+                                                top_k=20)),
            'lmdeploy': ('gen_config', dict(do_sample=True, temperature=0.7,
                                            top_p=0.8, top_k=20,
                                            max_new_tokens=1024))}
@@ -328,11 +329,16 @@ def test_sampling_without_temperature_uses_hf_default_one():
     assert out['generation_kwargs'] == dict(temperature=1.0)
 
 
-def test_openai_drops_top_k_with_a_warning(caplog):
-    gen = dict(do_sample=True, temperature=0.5, top_k=5)
-    with caplog.at_level(logging.WARNING, logger='opencompass.utils.run'):
-        out = one(chat(generation_kwargs=gen), 'openai')
-    assert 'top_k' not in out['generation_kwargs'] and 'top_k' in caplog.text
+def test_openai_carries_every_sampling_setting_for_the_server_to_take():
+    """#11: vLLM and SGLang fill an omitted field from the checkpoint's
+    generation_config.json; OpenAISDK sends these where the server takes
+    them (and warns where it does not)."""
+    gen = dict(do_sample=True, temperature=0.5, top_k=5,
+               repetition_penalty=1.1, min_new_tokens=2, eos_token_id=7)
+    out = one(chat(generation_kwargs=gen), 'openai')
+    assert out['generation_kwargs'] == dict(
+        temperature=0.5, top_k=5, repetition_penalty=1.1, min_new_tokens=2,
+        stop_token_ids=[7])
 
 
 STOP_IDS = {'vllm': 'generation_kwargs.stop_token_ids',
@@ -592,7 +598,7 @@ FIELD_TABLE = [
         'vllm': Kept('generation_kwargs.stop_token_ids', [151643]),
         'lmdeploy': Kept('gen_config.stop_token_ids', [151643]),
         'sglang': Kept('generation_kwargs.stop_token_ids', [151643]),
-        'openai': Dropped(('stop_token_ids', 'eos_token_id'))}),
+        'openai': Kept('generation_kwargs.stop_token_ids', [151643])}),
     ('generation_kwargs.num_beams', dict(generation_kwargs=dict(num_beams=4)),
      {b: REFUSED for b in BACKENDS}),
     ('max_seq_len', None, {

@@ -2,25 +2,23 @@
 import os
 
 from opencompass.utils.accelerator.common import (common_fields,
-                                                  copy_optional_fields,
-                                                  logger, pick, prepare,
-                                                  produces, refuse)
+                                                  copy_optional_fields, pick,
+                                                  prepare, produces, refuse)
 
 DEFAULT_API_BASE = 'http://127.0.0.1:8000/v1'
 
 
-def _openai_generation_kwargs(model, gen):
-    """Only what the OpenAI API knows: temperature, top_p, seed. top_k and
-    token-id stops have no OpenAI name: dropped, with a warning when set."""
-    out = pick(gen, {'temperature': 'temperature', 'top_p': 'top_p',
-                     'seed': 'seed'})
-    lost = [k for k in ('top_k', 'stop_token_ids', 'repetition_penalty',
-                        'min_new_tokens') if k in gen]
-    if lost:
-        logger.warning('model %s: generation kwargs %s have no OpenAI API '
-                       'equivalent and are not sent; the server\'s own '
-                       'defaults apply', model.get('abbr'), lost)
-    return out
+def generation_kwargs(gen):
+    """Every sampling setting of the HF run. OpenAISDK sends temperature,
+    top_p and seed as OpenAI fields and the rest as extra body fields to the
+    servers that take them (vLLM, SGLang: top_k, repetition_penalty,
+    stop_token_ids, min_tokens), so `-a openai` decodes like `-a hf`; a
+    server that takes none of them gets a warning at run time."""
+    return pick(gen, {'temperature': 'temperature', 'top_p': 'top_p',
+                      'seed': 'seed', 'top_k': 'top_k',
+                      'repetition_penalty': 'repetition_penalty',
+                      'stop_token_ids': 'stop_token_ids',
+                      'min_new_tokens': 'min_new_tokens'})
 
 
 def convert(model, opts, chat):
@@ -52,7 +50,7 @@ def convert(model, opts, chat):
     out['mode'] = 'chat' if chat else 'base'
     if opts.server_type:
         out['server_type'] = opts.server_type
-    out['generation_kwargs'] = _openai_generation_kwargs(model, gen)
+    out['generation_kwargs'] = generation_kwargs(gen)
     out['run_cfg'] = dict(out.get('run_cfg') or {}, num_gpus=0)
     return out
 
