@@ -10,10 +10,11 @@ no compute is spent decoding it further (see `_decode.py`).
 import logging
 import os
 
-from opencompass.errors import ModelPathError
+from opencompass.errors import ModelPathError, OpenCompassError
 from opencompass.models.base import (BaseModel, Generation, cut_at_stop,
                                      sort_by_length)
 from opencompass.utils.embedded import resolve_model_path
+from opencompass.utils.fastchat_templates import fastchat_format, fastchat_name
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,23 @@ class HuggingFaceBaseModel(BaseModel):
                  tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
                  generation_kwargs=None, max_seq_len=None, meta_template=None,
                  pad_token_id=None, stop_words=None, end_str=None,
-                 drop_middle=False, **other_kwargs):
+                 drop_middle=False, fastchat_template=None,
+                 use_fastchat_template=False, **other_kwargs):
         if other_kwargs:
             logger.warning('%s ignores unused fields: %s', type(self).__name__,
                            ', '.join(sorted(other_kwargs)))
         path = resolve_model_path(path)
         _check_path(path)
+        fastchat = fastchat_name(dict(fastchat_template=fastchat_template,
+                                      use_fastchat_template=use_fastchat_template))
+        if fastchat:  # a FastChat format: rendered as its meta_template
+            if meta_template:
+                raise OpenCompassError(f'{path}: fastchat_template={fastchat!r} '
+                                       'and a meta_template; keep one of the two')
+            fmt = fastchat_format(fastchat)
+            meta_template = fmt['meta_template']
+            stop_words = [*(stop_words or []), *fmt['stop_words']]
+            self.is_chat = False
         super().__init__(path, max_seq_len=max_seq_len, meta_template=meta_template,
                          generation_kwargs=generation_kwargs, stop_words=stop_words,
                          end_str=end_str, tokenizer_only=tokenizer_only)
@@ -222,13 +234,14 @@ class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
     is_chat = True
 
     def __init__(self, path, stop_words=None, **kwargs):
-        kwargs.pop('fastchat_template', None)
         kwargs.pop('mode', None)
         super().__init__(path, stop_words=stop_words, **kwargs)
         eos_words = [self.tokenizer.decode([i]) for i in self.eos_ids()]
         self.stop_words = list(dict.fromkeys([*self.stop_words, *eos_words]))
 
     def render(self, prompt):
+        if not self.is_chat:  # a FastChat format (fastchat_template)
+            return super().render(prompt)
         messages = self.to_messages(prompt)
         if getattr(self.tokenizer, 'chat_template', None) is None:
             raise ModelPathError(

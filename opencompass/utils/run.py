@@ -20,7 +20,9 @@ import importlib
 from opencompass.errors import UnknownModelTypeError, UnknownNameError
 from opencompass.registry import type_name as _registry_type_name
 from opencompass.utils.accelerator import lmdeploy, openai, sglang, vllm
-from opencompass.utils.accelerator.common import Options, produces
+from opencompass.utils.accelerator.common import (Options,
+                                                  carry_fastchat_template,
+                                                  produces)
 from opencompass.utils.accelerator.openai import DEFAULT_API_BASE  # noqa: F401
 
 BASE_TYPES = ('HuggingFaceBaseModel', 'HuggingFace', 'HuggingFaceCausalLM',
@@ -157,6 +159,7 @@ def _convert_one(model, backend, opts):
     if kind is None:
         raise _unknown_type(model, backend)
     model = copy.deepcopy(model)  # converters read a private copy
+    kind = carry_fastchat_template(model, kind)
     return _CONVERTERS[(backend, kind)](model, opts)
 
 

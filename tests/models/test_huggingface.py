@@ -89,6 +89,23 @@ def test_base_model_flattens_with_meta_template(base):
     assert 'Paris' in out
 
 
+@pytest.mark.parametrize('cls', ['HuggingFacewithChatTemplate',
+                                 'HuggingFaceBaseModel'])
+def test_fastchat_template_renders_its_format_like_every_backend(cls):
+    """-a hf renders a named FastChat format with the same meta_template the
+    converters give the engines (opencompass/utils/fastchat_templates.py)."""
+    from opencompass.models import huggingface
+    m = getattr(huggingface, cls)(EMBEDDED, fastchat_template='llama-2',
+                                  tokenizer_only=True)
+    assert not m.is_chat
+    assert m.render(_q('hi') + [{'role': 'BOT', 'prompt': ''}]) == (
+        '[INST] hi [/INST]')
+    assert '[INST]' in m.stop_words
+    # special tokens added as for any base-model prompt (FastChat relies on
+    # the tokenizer's BOS)
+    assert m.encode(_q('hi')) == m.tokenizer('[INST] hi [/INST]')['input_ids']
+
+
 def test_get_ppl_prefers_sensible_text_and_masks_context(base):
     good, bad = base.get_ppl(['The cat sat on the mat.',
                               'mat the on sat cat The.'])

@@ -466,10 +466,66 @@ def test_vllm_loads_a_peft_adapter_as_lora():
 
 @pytest.mark.parametrize('field, value', [('mode', 'mid'),
                                           ('drop_middle', True),
-                                          ('use_fastchat_template', True)])
-def test_truncation_and_template_modes_are_refused(field, value):
+                                          ('fastchat_template', 'one_shot')])
+def test_truncation_and_unknown_template_modes_are_refused(field, value):
     with pytest.raises(OpenCompassError, match=field):
         change_accelerator([chat(**{field: value})], 'vllm')
+
+
+# ---- fields carried since the engine contracts (Part 3) ----------------------
+@pytest.mark.parametrize('backend, key', [
+    ('vllm', 'model_kwargs.max_model_len'),
+    ('lmdeploy', 'engine_config.session_len'),
+    ('sglang', 'model_kwargs.context_length'), ('openai', 'max_seq_len')])
+def test_model_kwargs_max_seq_len_is_the_context_length(backend, key):
+    model = chat(model_kwargs=dict(max_seq_len=2048, torch_dtype='auto'))
+    del model['max_seq_len']
+    out = one(model, backend)
+    assert get(out, key) == 2048 and out['max_seq_len'] == 2048
+    assert 'max_seq_len' not in (out.get('model_kwargs') or {})
+    both = one(chat(max_seq_len=4096, model_kwargs=dict(max_seq_len=2048)),
+               backend)
+    assert get(both, key) == 2048  # the model's own limit wins
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('name, begin', [
+    ('vicuna', 'USER: '), ('llama-2', '[INST] '),
+    ('chatml', '<|im_start|>user\n')])
+def test_fastchat_template_becomes_the_equivalent_meta_template(
+        backend, name, begin):
+    out = one(chat(fastchat_template=name, stop_words=['x']), backend)
+    assert out['type'] == TYPES[(backend, 'base')]
+    [human, bot] = out['meta_template']['round']
+    assert human['begin'] == begin and bot['generate'] is True
+    assert out['stop_words'][0] == 'x' and len(out['stop_words']) == 3
+    assert 'fastchat_template' not in out
+
+
+def test_use_fastchat_template_means_vicuna():
+    out = one(base(use_fastchat_template=True, meta_template=None), 'vllm')
+    assert out['meta_template']['round'][1]['begin'] == 'ASSISTANT:'
+
+
+def test_fastchat_template_renders_as_fastchat_does():
+    from opencompass.utils.fastchat_templates import fastchat_format
+    from opencompass.utils.prompt import flatten
+    rounds = [dict(role='HUMAN', prompt='q1'), dict(role='BOT', prompt='a1'),
+              dict(role='HUMAN', prompt='q2'), dict(role='BOT', prompt='')]
+    render = {n: flatten(rounds, fastchat_format(n)['meta_template'])
+              for n in ('vicuna', 'llama-2', 'chatml')}
+    assert render['vicuna'].endswith(
+        "questions. USER: q1 ASSISTANT:a1</s>USER: q2 ASSISTANT:")
+    assert render['llama-2'] == '[INST] q1 [/INST]a1 </s><s>[INST] q2 [/INST]'
+    assert render['chatml'] == (
+        '<|im_start|>user\nq1<|im_end|>\n<|im_start|>assistant\na1'
+        '<|im_end|>\n<|im_start|>user\nq2<|im_end|>\n'
+        '<|im_start|>assistant\n')
+
+
+def test_fastchat_template_with_a_meta_template_is_refused():
+    with pytest.raises(OpenCompassError, match='keep one'):
+        change_accelerator([base(fastchat_template='vicuna')], 'vllm')
 
 
 def test_unknown_fields_are_dropped_with_a_warning(caplog):

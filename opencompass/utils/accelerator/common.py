@@ -10,6 +10,7 @@ import logging
 import os
 
 from opencompass.errors import OpenCompassError
+from opencompass.utils.fastchat_templates import fastchat_format, fastchat_name
 
 logger = logging.getLogger('opencompass.utils.run')
 
@@ -35,10 +36,12 @@ DEFAULT_ONLY_GENERATION_KWARGS = {'num_beams': 1, 'num_return_sequences': 1}
 # top-level HF fields that are padding/batching details of transformers.
 HF_ONLY_FIELDS = frozenset({'pad_token_id', 'batch_padding', 'peft_kwargs'})
 # top-level HF fields carried only at their default value (else refused):
-# middle truncation and fastchat templates have no engine equivalent.
-DEFAULT_ONLY_FIELDS = {'mode': 'none', 'drop_middle': False,
-                       'fastchat_template': None,
-                       'use_fastchat_template': False}
+# middle truncation has no engine equivalent.
+DEFAULT_ONLY_FIELDS = {'mode': 'none', 'drop_middle': False}
+# a named FastChat format: carried as the equivalent meta_template
+FASTCHAT_FIELDS = ('fastchat_template', 'use_fastchat_template')
+# model_kwargs that set the context length (MPT-style configs)
+CONTEXT_MODEL_KWARGS = frozenset({'max_seq_len'})
 # fields the framework itself reads; every backend keeps them as they are.
 FRAMEWORK_FIELDS = ('summarizer_abbr', 'pred_postprocessor', 'pred_role')
 # every other field a converter reads (anything else is dropped with a warning,
@@ -47,7 +50,7 @@ KNOWN_FIELDS = frozenset({
     'type', 'abbr', 'path', 'model_kwargs', 'tokenizer_path',
     'tokenizer_kwargs', 'peft_path', 'generation_kwargs', 'max_seq_len',
     'max_out_len', 'batch_size', 'meta_template', 'end_str', 'stop_words',
-    'tokenizer_only', 'run_cfg'}) | HF_ONLY_FIELDS | set(
+    'tokenizer_only', 'run_cfg', *FASTCHAT_FIELDS}) | HF_ONLY_FIELDS | set(
         DEFAULT_ONLY_FIELDS) | set(FRAMEWORK_FIELDS)
 
 
@@ -152,7 +155,8 @@ def split_model_kwargs(model, backend):
     HF-only ones are dropped, anything else is refused (quantization on load,
     rope scaling, ... would silently change the model)."""
     kwargs = dict(model.get('model_kwargs') or {})
-    unknown = sorted(set(kwargs) - HF_ONLY_MODEL_KWARGS - CARRIED_MODEL_KWARGS)
+    unknown = sorted(set(kwargs) - HF_ONLY_MODEL_KWARGS - CARRIED_MODEL_KWARGS
+                     - CONTEXT_MODEL_KWARGS)
     if unknown:
         refuse(model, backend, f'model_kwargs {unknown}',
                f'write a {backend} model dict with the engine\'s own option, '
@@ -183,12 +187,43 @@ def stop_words(model, gen):
     return list(dict.fromkeys(w for w in words if w))
 
 
+def context_length(model):
+    """The context length: `max_seq_len`, or `model_kwargs.max_seq_len`
+    (MPT-style configs set the model's length there), the smaller if both."""
+    lengths = [v for v in (model.get('max_seq_len'),
+                           (model.get('model_kwargs') or {}).get('max_seq_len'))
+               if v]
+    return min(lengths) if lengths else None
+
+
+def carry_fastchat_template(model, kind):
+    """A named FastChat format becomes its meta_template (and stop words):
+    the model then converts as a base model rendering it, on every backend.
+    Returns the kind to convert as. Mutates `model` (a private copy)."""
+    name = fastchat_name(model)
+    for field in FASTCHAT_FIELDS:
+        model.pop(field, None)
+    if not name:
+        return kind
+    if model.get('meta_template'):
+        refuse(model, None, f'fastchat_template={name!r} with a meta_template',
+               'keep one of the two')
+    try:
+        fmt = fastchat_format(name)
+    except OpenCompassError as err:
+        refuse(model, None, f'fastchat_template={name!r}', str(err))
+    model['meta_template'] = fmt['meta_template']
+    model['stop_words'] = as_list(model.get('stop_words')) + fmt['stop_words']
+    return 'base'
+
+
 def common_fields(model, backend, type_name, gen, meta_template=True):
     """The fields every backend shares: identity, lengths, batch, stops."""
     out = {'type': type_name, 'abbr': update_abbr(model, backend),
            'path': model.get('path')}
-    copy_optional_fields(model, out, ('max_seq_len', 'max_out_len',
-                                      'batch_size', 'run_cfg'))
+    copy_optional_fields(model, out, ('max_out_len', 'batch_size', 'run_cfg'))
+    if context_length(model):
+        out['max_seq_len'] = context_length(model)
     if out.get('max_out_len') is None and gen.get('max_new_tokens'):
         out['max_out_len'] = gen['max_new_tokens']
     fields = ('meta_template', 'end_str') if meta_template else ('end_str', )
