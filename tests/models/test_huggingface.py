@@ -79,6 +79,17 @@ def test_long_prompts_are_cut_from_the_left_and_counted(chat, caplog):
     assert 'max_seq_len=32' in caplog.text and small.truncated == 0
 
 
+@pytest.mark.parametrize('max_out, kept, cap', [(8, 24, 8), (40, 16, 16)])
+def test_prompt_and_output_fit_the_context_as_on_every_backend(max_out, kept,
+                                                               cap):
+    """#3: the rule of base.fit_to_context, shared with the engines."""
+    from opencompass.models.huggingface import HuggingFacewithChatTemplate
+    small = HuggingFacewithChatTemplate(EMBEDDED, max_seq_len=32,
+                                        tokenizer_only=True)
+    ids, new = small.fit(_q('word ' * 200 + 'END'), max_out)
+    assert (len(ids), new) == (kept, cap) and small.truncated == 1
+
+
 def test_base_model_flattens_with_meta_template(base):
     from opencompass.models.huggingface import HuggingFaceBaseModel
     meta = dict(round=[dict(role='HUMAN', begin='Q: ', end='\n'),
