@@ -4,7 +4,7 @@
 of another backend (vLLM, LMDeploy, SGLang, an OpenAI-compatible server) just
 before the run, so one config evaluates on any backend with no edit.
 
-Design (see ../../../shared/DESIGN.md, "The backend layer"):
+Design (user-facing: docs/en/advanced_guides/accelerator_intro.md):
 - pure: new dicts out, the caller's dicts untouched; idempotent: a converted
   dict passes through unchanged;
 - one converter per (backend, kind), found through `_CONVERTERS`; adding a

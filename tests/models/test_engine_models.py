@@ -335,6 +335,8 @@ def _engine_tp(engine, backend):
         return engine.LLM.instances[0].init_kwargs['tensor_parallel_size']
     if backend == 'lmdeploy':
         config = engine.pipeline.instances[0].init_kwargs['backend_config']
+        # TurbomindEngineConfig ignores unknown keys: none may be sent
+        assert config.ignored == []
         return config.kwargs['tp']
     return engine.Engine.instances[0].init_kwargs['tp_size']
 
