@@ -71,12 +71,19 @@ def _read_config(path, revision=None):
 
 def checkpoint_context_length(path, revision=None):
     """The longest context the checkpoint allows (the smallest of its
-    config.json length keys, text_config included), or None if unknown."""
+    config.json length keys, text_config included), or None if unknown.
+
+    RoPE scaling (YaRN, dynamic, ...) lets the engines go past those keys by
+    rules of their own: such a checkpoint's limit is left to the engine."""
     config = _read_config(local_path(path), revision) if path else None
     if not isinstance(config, dict):
         return None
-    values = [c[k] for c in (config, config.get('text_config') or {})
-              for k in _CONTEXT_KEYS if isinstance(c.get(k), int) and c[k] > 0]
+    configs = (config, config.get('text_config') or {})
+    if any((c.get('rope_scaling') or {}).get('factor', 1) != 1
+           for c in configs):
+        return None
+    values = [c[k] for c in configs for k in _CONTEXT_KEYS
+              if isinstance(c.get(k), int) and c[k] > 0]
     return min(values) if values else None
 
 

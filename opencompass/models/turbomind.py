@@ -131,12 +131,7 @@ class TurboMindModel(EngineModel):
             raise OpenCompassError(
                 'LMDeploy scores perplexity only with prefix caching off: '
                 'remove enable_prefix_caching from engine_config')
-        full, contexts = [], []
-        for i, prompt in enumerate(inputs):
-            ids, _ = self.fit(self.encode(prompt), 1)
-            mask = mask_length[i] if mask_length else 0
-            full.append(ids)
-            contexts.append(ids[:mask] if 1 < mask < len(ids) else None)
+        full, contexts = self._scoring_ids(inputs, mask_length)
         scores = self.pipe.get_ppl(full)
         context_scores = iter(self.pipe.get_ppl([c for c in contexts if c])
                               if any(contexts) else [])
@@ -149,6 +144,20 @@ class TurboMindModel(EngineModel):
             out.append((score * (n - 1) - next(context_scores) * (m - 1))
                        / (n - m))
         return out
+
+    def _scoring_ids(self, inputs, mask_length):
+        """Each prompt's ids (cut from the left to fit) and its context ids
+        (None when there is no context of 2+ tokens to take out)."""
+        full, contexts = [], []
+        for i, prompt in enumerate(inputs):
+            uncut = self.encode(prompt)
+            ids, _ = self.fit(uncut, 1)
+            # the context shrinks by what the left cut removed
+            mask = (mask_length[i] if mask_length else 0) - (len(uncut)
+                                                              - len(ids))
+            full.append(ids)
+            contexts.append(ids[:mask] if 1 < mask < len(ids) else None)
+        return full, contexts
 
     def close(self):
         """Stop the engine's threads and free its memory."""

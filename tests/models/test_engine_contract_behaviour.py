@@ -139,6 +139,15 @@ def test_4_vllm_clamps_max_model_len_to_the_checkpoint(vllm, tmp_path,
     assert 'max_model_len=4096' in caplog.text and '32' in caplog.text
 
 
+def test_4_a_rope_scaled_checkpoint_is_left_to_the_engine(tmp_path):
+    path = checkpoint(tmp_path, max_position_embeddings=32768,
+                      rope_scaling={'type': 'yarn', 'factor': 4.0})
+    assert _engine_utils.checkpoint_context_length(path) is None
+    plain = checkpoint(tmp_path, 'plain', max_position_embeddings=4096,
+                       text_config={'max_position_embeddings': 2048})
+    assert _engine_utils.checkpoint_context_length(plain) == 2048
+
+
 def test_5_vllm_lora_rank_comes_from_the_adapter(vllm, tmp_path):
     adapter = tmp_path / 'adapter'
     adapter.mkdir()
