@@ -210,8 +210,9 @@ def _cap(max_new, index):
 
 def greedy_stream(model, tokenizer, batch_ids, max_new, eos, stops, batch_size):
     """Greedy decoding with continuous batching: yields (index, token ids) as
-    rows finish (`max_new`: one cap, or one per prompt). A finished row leaves the batch and a waiting prompt takes its
-    place, so every step decodes `batch_size` live rows and none is padding."""
+    rows finish (`max_new`: one cap, or one per prompt). A finished row leaves
+    the batch and a waiting prompt takes its place, so every step decodes
+    `batch_size` live rows and none is padding."""
     import torch
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     checker = _StopChecker(tokenizer, eos, stops)

@@ -153,8 +153,8 @@ class TurboMindModel(EngineModel):
             uncut = self.encode(prompt)
             ids, _ = self.fit(uncut, 1)
             # the context shrinks by what the left cut removed
-            mask = (mask_length[i] if mask_length else 0) - (len(uncut)
-                                                              - len(ids))
+            cut = len(uncut) - len(ids)
+            mask = (mask_length[i] if mask_length else 0) - cut
             full.append(ids)
             contexts.append(ids[:mask] if 1 < mask < len(ids) else None)
         return full, contexts
