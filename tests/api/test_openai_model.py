@@ -218,6 +218,17 @@ def test_truncate_cuts_from_the_left_keeping_the_question():
     assert model.truncated == 1
 
 
+def test_max_out_len_past_the_context_still_leaves_room_for_the_prompt():
+    """#3: the rule every backend uses: the answer takes at most half the
+    context and max_tokens is what the prompt leaves."""
+    with FaultServer('vllm', max_model_len=50) as srv:
+        model = with_words(make(srv, mode='base'))
+        assert model.generate([LONG], 80)[0].endswith('QUESTION?')
+        body = srv.requests[0]['body']
+    assert len(body['prompt'].split()) <= 25
+    assert len(body['prompt'].split()) + body['max_tokens'] <= 50
+
+
 def test_truncate_chat_keeps_the_last_message_end():
     messages = [{'role': 'HUMAN', 'prompt': LONG}]
     with FaultServer('vllm') as srv:
