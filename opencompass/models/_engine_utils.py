@@ -48,25 +48,28 @@ _CONTEXT_KEYS = ('max_position_embeddings', 'n_positions', 'max_seq_len',
                  'max_sequence_length', 'max_seq_length', 'seq_len')
 
 
-def hub_config_file(repo, revision=None):
-    """config.json of a hub checkpoint (downloaded if not cached, as the
-    engine is about to download it anyway), or None."""
+def hub_file(repo, filename, revision=None):
+    """A file of a hub repository (downloaded if not cached, as the engine is
+    about to download the repository anyway), or None."""
     try:
         from huggingface_hub import hf_hub_download
-        return hf_hub_download(repo, 'config.json', revision=revision)
-    except Exception:  # noqa: BLE001 - unknown limit: nothing to clamp
+        return hf_hub_download(repo, filename, revision=revision)
+    except Exception:  # noqa: BLE001 - unknown: the caller does without it
         return None
 
 
-def _read_config(path, revision=None):
-    """The checkpoint's config.json as a dict, or None when it cannot be read."""
-    file = (os.path.join(path, 'config.json') if os.path.isdir(path) else
-            hub_config_file(path, revision))
+def read_checkpoint_json(path, filename, revision=None):
+    """`filename` (config.json, adapter_config.json) of a local or hub
+    checkpoint as a dict, or None when it cannot be read."""
+    path = local_path(path)
+    file = (os.path.join(path, filename) if os.path.isdir(path) else
+            hub_file(path, filename, revision))
     try:
         with open(file, encoding='utf-8') as f:
-            return json.load(f)
+            data = json.load(f)
     except (OSError, TypeError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def checkpoint_context_length(path, revision=None):
@@ -75,8 +78,8 @@ def checkpoint_context_length(path, revision=None):
 
     RoPE scaling (YaRN, dynamic, ...) lets the engines go past those keys by
     rules of their own: such a checkpoint's limit is left to the engine."""
-    config = _read_config(local_path(path), revision) if path else None
-    if not isinstance(config, dict):
+    config = read_checkpoint_json(path, 'config.json', revision) if path else None
+    if config is None:
         return None
     configs = (config, config.get('text_config') or {})
     if any((c.get('rope_scaling') or {}).get('factor', 1) != 1

@@ -10,8 +10,6 @@ Supported: vLLM 0.33 (requirements/vllm.txt); the API used here is checked
 against the contract extracted from that release (tests/engine_standins/).
 """
 import gc
-import json
-import os
 
 from opencompass.errors import OpenCompassError
 from opencompass.models import _engine_utils
@@ -27,14 +25,9 @@ LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
 def lora_rank(adapter_path):
     """The rank `r` of a PEFT adapter (its adapter_config.json), or None."""
-    try:
-        with open(os.path.join(local_path(adapter_path),
-                               'adapter_config.json'), encoding='utf-8') as f:
-            config = json.load(f)
-    except (OSError, ValueError):
-        return None
-    ranks = [config.get('r')] + list((config.get('rank_pattern') or {})
-                                     .values())
+    config = _engine_utils.read_checkpoint_json(adapter_path,
+                                                'adapter_config.json') or {}
+    ranks = [config.get('r'), *(config.get('rank_pattern') or {}).values()]
     ranks = [r for r in ranks if isinstance(r, int)]
     return max(ranks) if ranks else None
 

@@ -25,8 +25,10 @@ _load_standins()
 
 @pytest.fixture(autouse=True)
 def _no_hub_lookups(monkeypatch):
-    """Engine models read a hub checkpoint's config.json to clamp the context;
-    tests never reach the network: hub ids have no known limit here."""
+    """Engine models read a hub checkpoint's config.json (context limit) and
+    an adapter's adapter_config.json (LoRA rank); tests never reach the
+    network: hub ids have neither here."""
     from opencompass.models import _engine_utils
-    monkeypatch.setattr(_engine_utils, 'hub_config_file',
-                        lambda repo, revision=None: None, raising=False)
+    monkeypatch.setattr(_engine_utils, 'hub_file',
+                        lambda repo, filename, revision=None: None,
+                        raising=False)
