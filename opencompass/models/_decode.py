@@ -27,9 +27,9 @@ def eos_set(hf, gen_kwargs):
     return eos
 
 
-def decode_batch(hf, batch_ids, max_out_len, stops, gen_kwargs):
-    """[(text, n_output_tokens)] for each prompt's token ids, in order."""
-    max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+def decode_batch(hf, batch_ids, max_new, stops, gen_kwargs):
+    """[(text, n_output_tokens)] for each prompt's token ids, in order;
+    `max_new` caps the output, one int or one per prompt."""
     eos = eos_set(hf, gen_kwargs)
     if is_greedy(gen_kwargs) and supports_streaming(hf.model):
         outs = greedy_decode(hf.model, hf.tokenizer, batch_ids, max_new, eos, stops)
@@ -203,10 +203,16 @@ class _Rows:
                                     self.cache)
 
 
+def _cap(max_new, index):
+    """The output cap of prompt `index`: `max_new` is one int or a list."""
+    return max_new[index] if isinstance(max_new, (list, tuple)) else max_new
+
+
 def greedy_stream(model, tokenizer, batch_ids, max_new, eos, stops, batch_size):
     """Greedy decoding with continuous batching: yields (index, token ids) as
-    rows finish. A finished row leaves the batch and a waiting prompt takes its
-    place, so every step decodes `batch_size` live rows and none is padding."""
+    rows finish (`max_new`: one cap, or one per prompt). A finished row leaves
+    the batch and a waiting prompt takes its place, so every step decodes
+    `batch_size` live rows and none is padding."""
     import torch
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     checker = _StopChecker(tokenizer, eos, stops)
@@ -224,7 +230,7 @@ def greedy_stream(model, tokenizer, batch_ids, max_new, eos, stops, batch_size):
             for r, tok in enumerate(tokens.tolist()):
                 ids = outs.setdefault(rows.ids[r], [])
                 ids.append(tok)
-                if checker.done(ids) or len(ids) >= max_new:
+                if checker.done(ids) or len(ids) >= _cap(max_new, rows.ids[r]):
                     yield rows.ids[r], _strip_eos(outs.pop(rows.ids[r]), eos)
                 else:
                     alive.append(r)
@@ -280,12 +286,13 @@ def hf_generate(hf, batch_ids, max_new, eos, stops, gen_kwargs):
     if stops:
         kwargs.update(stop_strings=list(stops), tokenizer=hf.tokenizer)
     with torch.inference_mode():
-        out = hf.model.generate(input_ids=input_ids, attention_mask=mask,
-                                max_new_tokens=max_new, **kwargs)
+        out = hf.model.generate(
+            input_ids=input_ids, attention_mask=mask, max_new_tokens=max(
+                _cap(max_new, i) for i in range(len(batch_ids))), **kwargs)
     rows = []
-    for seq in out[:, input_ids.shape[1]:].tolist():
+    for i, seq in enumerate(out[:, input_ids.shape[1]:].tolist()):
         ids = []
-        for tok in seq:
+        for tok in seq[:_cap(max_new, i)]:
             if tok in eos:
                 break
             ids.append(tok)

@@ -5,10 +5,12 @@ specific to its engine. Nothing here imports an engine, torch or transformers
 at module import.
 """
 import importlib
+import json
 import logging
+import os
 
 from opencompass.errors import EngineNotInstalledError
-from opencompass.models.base import BaseModel
+from opencompass.models.base import BaseModel, cut_at_stop, fit_to_context
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,71 @@ def load_hf_tokenizer(path, **kwargs):
     engines that do not expose theirs)."""
     from transformers import AutoTokenizer
     return AutoTokenizer.from_pretrained(local_path(path), **kwargs)
+
+
+# config.json keys that bound a checkpoint's context, as vLLM reads them
+# (vllm/transformers_utils/model_arch_config_convertor.py: the smallest wins;
+# SGLang reads a subset of them).
+_CONTEXT_KEYS = ('max_position_embeddings', 'n_positions', 'max_seq_len',
+                 'seq_length', 'model_max_length', 'max_target_positions',
+                 'max_sequence_length', 'max_seq_length', 'seq_len')
+
+
+def hub_file(repo, filename, revision=None):
+    """A file of a hub repository (downloaded if not cached, as the engine is
+    about to download the repository anyway), or None."""
+    try:
+        from huggingface_hub import hf_hub_download
+        return hf_hub_download(repo, filename, revision=revision)
+    except Exception:  # noqa: BLE001 - unknown: the caller does without it
+        return None
+
+
+def read_checkpoint_json(path, filename, revision=None):
+    """`filename` (config.json, adapter_config.json) of a local or hub
+    checkpoint as a dict, or None when it cannot be read."""
+    path = local_path(path)
+    file = (os.path.join(path, filename) if os.path.isdir(path) else
+            hub_file(path, filename, revision))
+    try:
+        with open(file, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def checkpoint_context_length(path, revision=None):
+    """The longest context the checkpoint allows (the smallest of its
+    config.json length keys, text_config included), or None if unknown.
+
+    RoPE scaling (YaRN, dynamic, ...) lets the engines go past those keys by
+    rules of their own: such a checkpoint's limit is left to the engine."""
+    config = read_checkpoint_json(path, 'config.json', revision) if path else None
+    if config is None:
+        return None
+    configs = (config, config.get('text_config') or {})
+    if any((c.get('rope_scaling') or {}).get('factor', 1) != 1
+           for c in configs):
+        return None
+    values = [c[k] for c in configs for k in _CONTEXT_KEYS
+              if isinstance(c.get(k), int) and c[k] > 0]
+    return min(values) if values else None
+
+
+def clamp_context(model, requested, engine_key, revision=None):
+    """`requested` (the engine's context length option), lowered to the
+    checkpoint's own limit with a warning naming both: vLLM and SGLang refuse
+    to start with a longer one."""
+    limit = checkpoint_context_length(model.path, revision)
+    if requested and limit and requested > limit:
+        logger.warning('%s: %s=%d exceeds the checkpoint\'s limit of %d '
+                       'tokens (its config.json); using %d', model.path,
+                       engine_key, requested, limit, limit)
+        requested = limit
+    if limit and model.max_seq_len and model.max_seq_len > limit:
+        model.max_seq_len = limit
+    return requested
 
 
 class EngineModel(BaseModel):
@@ -66,15 +133,16 @@ class EngineModel(BaseModel):
                                           add_special_tokens=not self.is_chat))
 
     def fit(self, ids, max_out_len):
-        """Cut ids from the left so prompt + output fit max_seq_len, as the HF
-        backend does; an engine would reject the whole batch instead."""
-        budget = (self.max_seq_len or 0) - max_out_len
-        if budget <= 0 or len(ids) <= budget:
-            return ids
-        self.truncated += 1
-        return ids[-budget:]
+        """`(ids, max_new)` with prompt + output inside max_seq_len, cut from
+        the left as every backend does (base.fit_to_context); an engine would
+        reject the whole batch instead."""
+        kept, max_new = fit_to_context(ids, max_out_len, self.max_seq_len)
+        if len(kept) < len(ids):
+            self.truncated += 1
+        return kept, max_new
 
     def prompt_ids(self, inputs, max_out_len):
+        """[(ids, max_new)] for each prompt."""
         return [self.fit(self.encode(p), max_out_len) for p in inputs]
 
     def stops(self, kwargs):
@@ -82,9 +150,23 @@ class EngineModel(BaseModel):
         extra = kwargs.get('stopping_criteria') or []
         return list(dict.fromkeys(w for w in [*self.stop_words, *extra] if w))
 
+    def postprocess(self, text, stops=None):
+        """Cut at every stop (the dataset's too) and end_str, as the HF
+        backend does: an engine may not stop at all of them (LMDeploy ignores
+        stop words longer than one token)."""
+        text = cut_at_stop(text, self.stop_words if stops is None else stops)
+        if self.end_str:
+            text = text.split(self.end_str)[0]
+        return text
+
     def get_token_len(self, prompt):
         return len(self.encode(prompt))
 
     def generate(self, inputs, max_out_len, **kwargs):
-        return [g.text for g in self.generate_batch(inputs, max_out_len,
-                                                    **kwargs)]
+        """Texts in input order; a failed sample is '' (its error logged)."""
+        gens = self.generate_batch(inputs, max_out_len, **kwargs)
+        failed = [g.error for g in gens if g.error]
+        if failed:
+            logger.warning('%d of %d samples failed; first error: %s',
+                           len(failed), len(gens), failed[0])
+        return [g.text for g in gens]

@@ -116,6 +116,12 @@ class ServerStrategy:
     overflow_codes = ('context_length_exceeded', 'exceed_context_size_error')
     empty_length_is_overflow = True  # 200 + '' + finish 'length' + 0 tokens
     extra_params = frozenset()  # non-OpenAI sampling fields the engine accepts
+    # HF generation kwarg -> the engine's request field, where they differ
+    extra_renames = {}
+    # sent with greedy decoding unless the config sets them: the server would
+    # otherwise take them from the checkpoint's generation_config.json, which
+    # the HF backend's greedy decoding never applies
+    greedy_defaults = {}
     max_stop_words = 4  # OpenAI's own API refuses more; the rest are cut locally
     ppl_method = 'probe'  # 'echo', 'sglang', 'probe' (echo, verified) or None
     ppl_refusal = ''
@@ -137,9 +143,18 @@ class ServerStrategy:
         return int(value) if value else None
 
     # ---- requests --------------------------------------------------------
-    def request_extras(self, params: dict) -> dict:
-        """Extra body fields for this engine, from the non-OpenAI `params`."""
-        return {k: v for k, v in params.items() if k in self.extra_params}
+    def request_extras(self, params: dict, greedy=False) -> dict:
+        """Extra body fields for this engine, from the non-OpenAI `params`
+        (renamed where the engine spells them differently)."""
+        extras = {self.extra_renames.get(k, k): v for k, v in params.items()
+                  if self.extra_renames.get(k, k) in self.extra_params}
+        if greedy:
+            extras = {**self.greedy_defaults, **extras}
+        return extras
+
+    def sends(self, key):
+        """Whether a generation kwarg reaches this engine (maybe renamed)."""
+        return self.extra_renames.get(key, key) in self.extra_params
 
     # ---- errors ----------------------------------------------------------
     def overflow_from_error(self, status, body_text) -> Optional[Overflow]:
@@ -179,8 +194,14 @@ class VLLMStrategy(ServerStrategy):
     overflow_markers = (r"maximum context length", r"maximum model length",
                         r"is too long and exceeds limit")
     empty_length_is_overflow = False
+    # ChatCompletionRequest / CompletionRequest fields of vLLM 0.33
+    # (vllm/entrypoints/openai/*/protocol.py); an omitted one is taken from
+    # the checkpoint's generation_config.json (ModelConfig.generation_config
+    # defaults to 'auto')
     extra_params = frozenset({'top_k', 'min_p', 'repetition_penalty',
-                              'stop_token_ids'})
+                              'stop_token_ids', 'min_tokens'})
+    extra_renames = {'min_new_tokens': 'min_tokens'}
+    greedy_defaults = {'repetition_penalty': 1.0}
     max_stop_words = None
     ppl_method = 'echo'  # /v1/completions echo+logprobs; first token is null
 
@@ -193,8 +214,13 @@ class SGLangStrategy(ServerStrategy):
                         r"exceeds the model'?s? maximum context length",
                         r"maximum context length")
     empty_length_is_overflow = False
+    # request fields of SGLang 0.5.23 (sglang/srt/entrypoints/openai/
+    # protocol.py); omitted ones come from generation_config.json
+    # (--sampling-defaults defaults to 'model')
     extra_params = frozenset({'top_k', 'min_p', 'repetition_penalty',
-                              'stop_token_ids'})
+                              'stop_token_ids', 'min_tokens'})
+    extra_renames = {'min_new_tokens': 'min_tokens'}
+    greedy_defaults = {'repetition_penalty': 1.0}
     max_stop_words = None
     ppl_method = 'sglang'  # POST /generate, logprob_start_len=0
 
@@ -263,10 +289,13 @@ class LlamaCppStrategy(ServerStrategy):
         value = settings.get('n_ctx') or props.get('n_ctx')
         return int(value) if value else None
 
-    def request_extras(self, params):
-        extras = super().request_extras(params)
+    def request_extras(self, params, greedy=False):
+        extras = super().request_extras(params, greedy)
         extras['repeat_penalty'] = params.get('repetition_penalty', 1.0)
         return extras
+
+    def sends(self, key):
+        return key == 'repetition_penalty' or super().sends(key)
 
 
 class LlamaCppPythonStrategy(LlamaCppStrategy):

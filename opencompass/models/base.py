@@ -36,6 +36,26 @@ def cut_at_stop(text, stop_words):
     return text[:cut]
 
 
+def fit_to_context(ids, max_out_len, max_seq_len):
+    """`(ids, max_new)`: the prompt cut from the left and its output cap, the
+    one rule every backend uses to fit prompt + output into the context.
+
+    The output may claim at most half of the context (a larger max_out_len
+    would leave no room for the prompt); the prompt keeps the rest, and the
+    output gets what the prompt leaves, up to max_out_len. So the prompt is
+    always shorter than the context and prompt + output never exceeds it:
+    vLLM and LMDeploy refuse a prompt of >= context tokens, SGLang one whose
+    prompt + max_new_tokens exceeds the context.
+    """
+    if not max_seq_len or max_seq_len < 2:
+        return ids, max_out_len
+    max_out_len = max(1, int(max_out_len or 1))
+    budget = max_seq_len - min(max_out_len, max_seq_len // 2)
+    if len(ids) > budget:
+        ids = ids[len(ids) - budget:]
+    return ids, min(max_out_len, max_seq_len - len(ids))
+
+
 def sort_by_length(prompts):
     """Indices of `prompts` longest first: batches of similar length pad less,
     and the slowest batch runs first so the progress bar's estimate is honest."""

@@ -10,10 +10,11 @@ no compute is spent decoding it further (see `_decode.py`).
 import logging
 import os
 
-from opencompass.errors import ModelPathError
+from opencompass.errors import ModelPathError, OpenCompassError
 from opencompass.models.base import (BaseModel, Generation, cut_at_stop,
-                                     sort_by_length)
+                                     fit_to_context, sort_by_length)
 from opencompass.utils.embedded import resolve_model_path
+from opencompass.utils.fastchat_templates import fastchat_format, fastchat_name
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,23 @@ class HuggingFaceBaseModel(BaseModel):
                  tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
                  generation_kwargs=None, max_seq_len=None, meta_template=None,
                  pad_token_id=None, stop_words=None, end_str=None,
-                 drop_middle=False, **other_kwargs):
+                 drop_middle=False, fastchat_template=None,
+                 use_fastchat_template=False, **other_kwargs):
         if other_kwargs:
             logger.warning('%s ignores unused fields: %s', type(self).__name__,
                            ', '.join(sorted(other_kwargs)))
         path = resolve_model_path(path)
         _check_path(path)
+        fastchat = fastchat_name(dict(fastchat_template=fastchat_template,
+                                      use_fastchat_template=use_fastchat_template))
+        if fastchat:  # a FastChat format: rendered as its meta_template
+            if meta_template:
+                raise OpenCompassError(f'{path}: fastchat_template={fastchat!r} '
+                                       'and a meta_template; keep one of the two')
+            fmt = fastchat_format(fastchat)
+            meta_template = fmt['meta_template']
+            stop_words = [*(stop_words or []), *fmt['stop_words']]
+            self.is_chat = False
         super().__init__(path, max_seq_len=max_seq_len, meta_template=meta_template,
                          generation_kwargs=generation_kwargs, stop_words=stop_words,
                          end_str=end_str, tokenizer_only=tokenizer_only)
@@ -119,12 +131,22 @@ class HuggingFaceBaseModel(BaseModel):
 
     def encode(self, prompt):
         """Token ids of a prompt, cut from the left to fit max_seq_len."""
+        ids, _ = self.fit(prompt, 0)
+        return ids
+
+    def fit(self, prompt, max_new):
+        """`(ids, max_new)` with prompt + output inside max_seq_len, by the
+        rule every backend uses (base.fit_to_context); max_new=0 only fits the
+        prompt itself (scoring)."""
         text = self.render(prompt)
         ids = self.tokenizer(text, add_special_tokens=not self.is_chat)['input_ids']
-        if len(ids) > self.max_seq_len:
+        if max_new:
+            kept, max_new = fit_to_context(ids, max_new, self.max_seq_len)
+        else:
+            kept = ids[-self.max_seq_len:] if self.max_seq_len else ids
+        if len(kept) < len(ids):
             self.truncated += 1
-            ids = ids[-self.max_seq_len:]
-        return ids
+        return kept, max_new
 
     def get_token_len(self, prompt):
         text = self.render(prompt)
@@ -161,9 +183,10 @@ class HuggingFaceBaseModel(BaseModel):
         order = sort_by_length(inputs)
         stops = self.stop_strings(stopping_criteria)
         max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+        ids, caps = zip(*[self.fit(inputs[i], max_new) for i in order])
         stream = _decode.greedy_stream(
-            self.model, self.tokenizer, [self.encode(inputs[i]) for i in order],
-            max_new, _decode.eos_set(self, gen_kwargs), stops, max(1, batch_size))
+            self.model, self.tokenizer, list(ids), list(caps),
+            _decode.eos_set(self, gen_kwargs), stops, max(1, batch_size))
         for j, ids in stream:
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
             yield order[j], Generation(text=self.postprocess(text, stops),
@@ -173,8 +196,9 @@ class HuggingFaceBaseModel(BaseModel):
         from opencompass.models._decode import decode_batch
         stops = self.stop_strings(stopping_criteria)
         gen_kwargs = {**self.generation_kwargs, **kwargs}
-        outs = decode_batch(self, [self.encode(p) for p in inputs], max_out_len,
-                            stops, gen_kwargs)
+        max_new = int(gen_kwargs.get('max_new_tokens') or max_out_len)
+        ids, caps = zip(*[self.fit(p, max_new) for p in inputs])
+        outs = decode_batch(self, list(ids), list(caps), stops, gen_kwargs)
         return [Generation(text=self.postprocess(text, stops), out_tokens=n)
                 for text, n in outs]
 
@@ -222,13 +246,14 @@ class HuggingFacewithChatTemplate(HuggingFaceBaseModel):
     is_chat = True
 
     def __init__(self, path, stop_words=None, **kwargs):
-        kwargs.pop('fastchat_template', None)
         kwargs.pop('mode', None)
         super().__init__(path, stop_words=stop_words, **kwargs)
         eos_words = [self.tokenizer.decode([i]) for i in self.eos_ids()]
         self.stop_words = list(dict.fromkeys([*self.stop_words, *eos_words]))
 
     def render(self, prompt):
+        if not self.is_chat:  # a FastChat format (fastchat_template)
+            return super().render(prompt)
         messages = self.to_messages(prompt)
         if getattr(self.tokenizer, 'chat_template', None) is None:
             raise ModelPathError(

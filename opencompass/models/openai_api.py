@@ -341,25 +341,29 @@ class OpenAISDK(BaseModel):
         return {'prompt': self.to_text(prompt)}
 
     def _fit(self, body, max_out_len):
-        """Apply the context limit before sending: the prompt gets
-        limit - max_out_len tokens; cut from the left or fail, per policy."""
+        """`(body, max_tokens)` under the context limit, by the rule every
+        backend uses (base.fit_to_context): the answer reserves at most half
+        of the context, the prompt is cut from the left (or fails, per
+        policy) to the rest, and max_tokens is what the prompt leaves, up to
+        max_out_len."""
         limit = self.context_limit
         if not limit or self.tokenizer is None:
             if limit and self.prompt_overflow == 'truncate':
                 self._warn_once('notok', 'no tokenizer_path: prompts are not '
                                 'counted, so overlong ones fail instead of being '
                                 'truncated; pass tokenizer_path to cut them')
-            return body
-        budget = limit - max_out_len
+            return body, max_out_len
+        reserve = min(max_out_len, limit // 2)
+        budget = limit - reserve
         count = self._count(body)
-        if count <= budget:
-            return body
-        if budget < 1 or self.prompt_overflow == 'error':
-            raise PromptTooLongError(count, limit,
-                                     f'{max_out_len} tokens reserved for the answer')
-        cut = self._truncate(body, budget, count)
-        self.truncated += 1
-        return cut
+        if count > budget:
+            if budget < 1 or self.prompt_overflow == 'error':
+                raise PromptTooLongError(count, limit,
+                                         f'{reserve} tokens reserved for the answer')
+            body = self._truncate(body, budget, count)
+            self.truncated += 1
+            count = self._count(body)
+        return body, max(1, min(max_out_len, limit - count))
 
     def _truncate(self, body, budget, count):
         """Drop tokens from the left (the question's end is kept), re-counting
@@ -402,9 +406,9 @@ class OpenAISDK(BaseModel):
         openai_fields = {k: v for k, v in params.items() if k in OPENAI_PARAMS}
         others = {k: v for k, v in params.items()
                   if k not in OPENAI_PARAMS and k not in IGNORED_PARAMS}
-        extras = self.strategy.request_extras(others)
-        mapped = {'repetition_penalty'} if 'repeat_penalty' in extras else set()
-        dropped = sorted(set(others) - set(extras) - mapped)
+        extras = self.strategy.request_extras(
+            others, greedy=not params.get('temperature'))
+        dropped = sorted(k for k in others if not self.strategy.sends(k))
         if dropped:
             self._warn_once('drop', '%s does not accept %s; not sent',
                             self.strategy.label, ', '.join(dropped))
@@ -419,9 +423,9 @@ class OpenAISDK(BaseModel):
 
     def _request(self, prompt, max_out_len, extra_kwargs):
         """The SDK call's keyword arguments for one prompt (or PromptTooLongError)."""
-        body = self._fit(self._body(prompt), max_out_len)
+        body, max_tokens = self._fit(self._body(prompt), max_out_len)
         fields, extras = self._sampling(extra_kwargs)
-        request = dict(body, model=self.path, max_tokens=max_out_len, **fields)
+        request = dict(body, model=self.path, max_tokens=max_tokens, **fields)
         stop = self._stops(extra_kwargs)
         if self.strategy.max_stop_words:
             stop = stop[:self.strategy.max_stop_words]

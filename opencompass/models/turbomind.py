@@ -6,16 +6,43 @@ lmdeploy is imported when a model is built, never at module import. Prompts
 are rendered here (meta_template, or the HF tokenizer's chat template) and sent
 with `do_preprocess=False`, so LMDeploy's own chat templates never apply and
 the prompt text is the one the HF backend would see.
+
+Supported: LMDeploy 0.16 (requirements/lmdeploy.txt); the API used here is
+checked against the contract extracted from that release
+(tests/engine_standins/). What that release does, and how this module copes
+(lmdeploy/serve/core/async_engine.py, lmdeploy/pipeline.py):
+- without `do_sample` the engine forces top_k=1, temperature=1 and
+  repetition_penalty=1: greedy decoding with a penalty is sent as top-1
+  sampling, which is greedy and keeps the penalty (`engine_gen_config`);
+- a failed request is not raised but answered with finish_reason='error' and
+  empty text: it becomes a failed sample with the engine's message;
+- stop words longer than one token are ignored: every stop is cut here.
 """
 from opencompass.errors import OpenCompassError
 from opencompass.models import _engine_utils
-from opencompass.models._engine_utils import (EngineModel, import_engine,
-                                              local_path)
+from opencompass.models._engine_utils import (EngineModel, clamp_context,
+                                              import_engine, local_path)
 from opencompass.models.base import Generation
 
-# Greedy, as the HF backend: top_k=1, and a tiny temperature because older
-# TurboMind releases divide by it.
-GREEDY = {'top_k': 1, 'temperature': 1e-6}
+# Greedy, as the HF backend: top-1 of the logits.
+GREEDY = {'do_sample': False, 'top_k': 1}
+
+
+def engine_gen_config(gen_config):
+    """The GenerationConfig keywords that decode as `gen_config` asks.
+
+    Without do_sample LMDeploy resets repetition_penalty to 1 (and top_k,
+    temperature); greedy decoding with a penalty is therefore sent as
+    sampling from the top-1 token, which is the same argmax, penalty applied.
+    """
+    cfg = dict(gen_config)
+    if cfg.get('do_sample'):
+        return cfg
+    cfg = {**GREEDY, **cfg, 'top_k': 1}
+    cfg.pop('temperature', None)  # greedy: the engine ignores it
+    if cfg.get('repetition_penalty', 1.0) != 1.0:
+        cfg.update(do_sample=True, temperature=1.0)
+    return cfg
 
 
 class TurboMindModel(EngineModel):
@@ -36,9 +63,7 @@ class TurboMindModel(EngineModel):
                                    "use 'turbomind' or 'pytorch'")
         self.backend = backend
         self.engine_config = dict(engine_config or {})
-        gen_config = dict(gen_config or {})
-        self.gen_config = gen_config if gen_config.get('do_sample') else {
-            **GREEDY, **gen_config}
+        self.gen_config = engine_gen_config(gen_config or {})
         self.trust_remote_code = trust_remote_code
         tok_kwargs = dict(tokenizer_kwargs or {})
         if trust_remote_code:
@@ -55,20 +80,25 @@ class TurboMindModel(EngineModel):
                       if self.backend == 'turbomind' else
                       self._lmdeploy.PytorchEngineConfig)
         extra = {'trust_remote_code': True} if self.trust_remote_code else {}
+        if self.engine_config.get('session_len'):
+            self.engine_config['session_len'] = clamp_context(
+                self, self.engine_config['session_len'], 'session_len',
+                self.engine_config.get('revision'))
         backend_config = config_cls(**self.engine_config)
         self.pipe = self._lmdeploy.pipeline(
             local_path(self.path), backend_config=backend_config,
             log_level='WARNING', **extra)
 
     def texts(self, inputs, max_out_len):
-        """Rendered prompts; one too long is cut from the left (decoded back to
-        text, as the pipeline takes text)."""
+        """[(text, max_new)]: rendered prompts, one too long cut from the left
+        (decoded back to text, as the pipeline takes text)."""
         out = []
         for prompt in inputs:
             text = self.render(prompt)
             ids = self.encode_text(text)
-            kept = self.fit(ids, max_out_len)
-            out.append(text if kept is ids else self.tokenizer.decode(kept))
+            kept, max_new = self.fit(ids, max_out_len)
+            out.append((text if len(kept) == len(ids) else
+                        self.tokenizer.decode(kept), max_new))
         return out
 
     def generation_config(self, max_out_len, stops):
@@ -78,12 +108,56 @@ class TurboMindModel(EngineModel):
         return self._lmdeploy.GenerationConfig(**cfg)
 
     def generate_batch(self, inputs, max_out_len, **kwargs):
-        gen_config = self.generation_config(max_out_len, self.stops(kwargs))
-        responses = self.pipe(self.texts(inputs, max_out_len),
-                              gen_config=gen_config, do_preprocess=False)
-        return [Generation(text=self.postprocess(r.text),
-                           out_tokens=r.generate_token_len)
+        stops = self.stops(kwargs)
+        fitted = self.texts(inputs, max_out_len)
+        responses = self.pipe(
+            [text for text, _ in fitted],
+            gen_config=[self.generation_config(max_new, stops)
+                        for _, max_new in fitted],
+            do_preprocess=False)
+        return [_generation(r, self.postprocess(r.text, stops))
                 for r in responses]
+
+    def get_ppl(self, inputs, mask_length=None):
+        """Mean negative log-likelihood per token, from the pipeline's
+        perplexity API (`Pipeline.get_ppl`: the mean cross-entropy of every
+        token after the first).
+
+        With `mask_length[i]` context tokens left out, the continuation's mean
+        follows from two means, as attention is causal:
+        (ppl(all) * (n - 1) - ppl(context) * (m - 1)) / (n - m).
+        """
+        if self.engine_config.get('enable_prefix_caching'):
+            raise OpenCompassError(
+                'LMDeploy scores perplexity only with prefix caching off: '
+                'remove enable_prefix_caching from engine_config')
+        full, contexts = self._scoring_ids(inputs, mask_length)
+        scores = self.pipe.get_ppl(full)
+        context_scores = iter(self.pipe.get_ppl([c for c in contexts if c])
+                              if any(contexts) else [])
+        out = []
+        for ids, context, score in zip(full, contexts, scores):
+            if context is None:
+                out.append(score)
+                continue
+            n, m = len(ids), len(context)
+            out.append((score * (n - 1) - next(context_scores) * (m - 1))
+                       / (n - m))
+        return out
+
+    def _scoring_ids(self, inputs, mask_length):
+        """Each prompt's ids (cut from the left to fit) and its context ids
+        (None when there is no context of 2+ tokens to take out)."""
+        full, contexts = [], []
+        for i, prompt in enumerate(inputs):
+            uncut = self.encode(prompt)
+            ids, _ = self.fit(uncut, 1)
+            # the context shrinks by what the left cut removed
+            cut = len(uncut) - len(ids)
+            mask = (mask_length[i] if mask_length else 0) - cut
+            full.append(ids)
+            contexts.append(ids[:mask] if 1 < mask < len(ids) else None)
+        return full, contexts
 
     def close(self):
         """Stop the engine's threads and free its memory."""
@@ -91,6 +165,15 @@ class TurboMindModel(EngineModel):
         if callable(close):
             close()
         self.pipe = None
+
+
+def _generation(response, text):
+    """A Response as a Generation; finish_reason 'error' is a failed sample
+    (retried by -r), never an empty answer scored as wrong."""
+    if response.finish_reason == 'error':
+        message = getattr(response, 'error_message', None) or 'unknown error'
+        return Generation(error=f'LMDeploy: {message}')
+    return Generation(text=text, out_tokens=response.generate_token_len)
 
 
 class TurboMindModelwithChatTemplate(TurboMindModel):

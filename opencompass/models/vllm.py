@@ -5,13 +5,44 @@ sent as token ids (the tokenizer is vLLM's own): that lets a long prompt be cut
 from the left instead of failing its batch, and keeps a chat template's BOS
 from being added twice. Decoding is greedy (temperature 0, sent explicitly:
 vLLM's default is 1.0) unless the config asks for sampling.
+
+Supported: vLLM 0.33 (requirements/vllm.txt); the API used here is checked
+against the contract extracted from that release (tests/engine_standins/).
 """
 import gc
 
+from opencompass.errors import OpenCompassError
 from opencompass.models import _engine_utils
-from opencompass.models._engine_utils import (EngineModel, import_engine,
-                                              local_path)
+from opencompass.models._engine_utils import (EngineModel, clamp_context,
+                                              import_engine, local_path)
 from opencompass.models.base import Generation
+
+# `max_lora_rank` values vLLM accepts (vllm/config/lora.py, MaxLoRARanks; a
+# test checks them against the pinned release's contract). Its default, 16,
+# refuses any adapter of a larger rank.
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+
+
+def lora_rank(adapter_path):
+    """The rank `r` of a PEFT adapter (its adapter_config.json), or None."""
+    config = _engine_utils.read_checkpoint_json(adapter_path,
+                                                'adapter_config.json') or {}
+    ranks = [config.get('r'), *(config.get('rank_pattern') or {}).values()]
+    ranks = [r for r in ranks if isinstance(r, int)]
+    return max(ranks) if ranks else None
+
+
+def max_lora_rank_for(adapter_path):
+    """The smallest rank vLLM accepts that holds the adapter, or None."""
+    rank = lora_rank(adapter_path)
+    if rank is None:
+        return None
+    fitting = [r for r in LORA_RANKS if r >= rank]
+    if not fitting:
+        raise OpenCompassError(
+            f'LoRA adapter {adapter_path} has rank {rank}; vLLM loads ranks '
+            f'up to {LORA_RANKS[-1]}: merge it into the weights or use -a hf')
+    return fitting[0]
 
 
 class VLLM(EngineModel):
@@ -40,13 +71,31 @@ class VLLM(EngineModel):
 
     def _build(self):
         self._vllm = import_engine('vllm', 'vllm')
+        self.model = self._vllm.LLM(model=local_path(self.path),
+                                    **self.engine_kwargs())
+        self.tokenizer = self.model.get_tokenizer()
+
+    def engine_kwargs(self):
+        """`LLM(...)` keywords: the configured ones, plus what the project
+        relies on (see each line)."""
         kwargs = dict(self.model_kwargs)
         if kwargs.get('tokenizer'):
             kwargs['tokenizer'] = local_path(kwargs['tokenizer'])
+        # 'auto' switches repositories in Mistral's format to vLLM's Mistral
+        # tokenizer, whose encode spells the chat template's special tokens
+        # out as text (vllm/tokenizers/registry.py): prompts are rendered and
+        # tokenized here the HF way, so the HF tokenizer is what they need.
+        kwargs.setdefault('tokenizer_mode', 'hf')
+        if kwargs.get('max_model_len'):
+            kwargs['max_model_len'] = clamp_context(
+                self, kwargs['max_model_len'], 'max_model_len',
+                kwargs.get('revision'))
         if self.lora_path:
             kwargs.setdefault('enable_lora', True)
-        self.model = self._vllm.LLM(model=local_path(self.path), **kwargs)
-        self.tokenizer = self.model.get_tokenizer()
+            rank = max_lora_rank_for(self.lora_path)
+            if rank and rank > kwargs.get('max_lora_rank', 16):
+                kwargs['max_lora_rank'] = rank
+        return kwargs
 
     def _lora(self):
         """`lora_request=` for generate: the adapter, when one is configured."""
@@ -66,12 +115,13 @@ class VLLM(EngineModel):
         return self._vllm.SamplingParams(**params)
 
     def generate_batch(self, inputs, max_out_len, **kwargs):
-        prompts = [{'prompt_token_ids': ids}
-                   for ids in self.prompt_ids(inputs, max_out_len)]
-        params = self.sampling_params(max_out_len, self.stops(kwargs))
+        stops = self.stops(kwargs)
+        fitted = self.prompt_ids(inputs, max_out_len)
+        prompts = [{'prompt_token_ids': ids} for ids, _ in fitted]
+        params = [self.sampling_params(max_new, stops) for _, max_new in fitted]
         outputs = self.model.generate(prompts, params, use_tqdm=False,
                                       **self._lora())
-        return [Generation(text=self.postprocess(o.outputs[0].text),
+        return [Generation(text=self.postprocess(o.outputs[0].text, stops),
                            out_tokens=len(o.outputs[0].token_ids))
                 for o in outputs]
 
@@ -86,12 +136,17 @@ class VLLM(EngineModel):
         ids_list, masks = [], []
         for i, prompt in enumerate(inputs):
             ids = self.encode(prompt)
-            limit = self.max_seq_len - 1 if self.max_seq_len else len(ids)
-            cut = max(0, len(ids) - limit)  # room for the 1 generated token
-            ids_list.append(ids[cut:])
+            kept, _ = self.fit(ids, 1)  # room for the 1 generated token
+            cut = len(ids) - len(kept)
+            ids_list.append(kept)
             masks.append(max(1, (mask_length[i] if mask_length else 0) - cut))
+        # vLLM 0.33 already defaults skip_reading_prefix_cache to True when
+        # prompt_logprobs is set (a prefix-cache hit would return fewer
+        # prompt logprobs; vllm/sampling_params.py): said explicitly so the
+        # scores never depend on which prompt ran first.
         params = self._vllm.SamplingParams(temperature=0.0, max_tokens=1,
-                                           prompt_logprobs=1)
+                                           prompt_logprobs=1,
+                                           skip_reading_prefix_cache=True)
         outputs = self.model.generate(
             [{'prompt_token_ids': ids} for ids in ids_list], params,
             use_tqdm=False, **self._lora())

@@ -141,6 +141,15 @@ def test_request_extras_per_engine():
     assert api_servers.get_strategy('llama.cpp').request_extras(params) == {
         'top_k': 1, 'repeat_penalty': 1.05}
     assert api_servers.get_strategy('vllm').request_extras(params) == params
+    # #11: greedy requests carry repetition_penalty=1 to vLLM and SGLang,
+    # which would otherwise apply the checkpoint's generation_config.json
+    for name in ('vllm', 'sglang'):
+        strategy = api_servers.get_strategy(name)
+        assert strategy.request_extras({}, greedy=True) == {
+            'repetition_penalty': 1.0}
+        assert strategy.request_extras({'min_new_tokens': 3}) == {
+            'min_tokens': 3}
+        assert strategy.sends('min_new_tokens') and strategy.sends('top_k')
     # transformers serve answers 422 to any unknown field (measured)
     assert api_servers.get_strategy('transformers').request_extras(params) == {}
 

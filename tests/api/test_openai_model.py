@@ -112,6 +112,17 @@ def test_base_mode_sends_flattened_text_to_completions():
     assert req['body']['temperature'] == 0.7 and req['body']['top_k'] == 5
 
 
+@pytest.mark.parametrize('server', ['vllm', 'sglang'])
+def test_vllm_and_sglang_get_every_sampling_setting_of_the_hf_run(server):
+    """#11: a field left out would be taken from generation_config.json."""
+    with FaultServer(server) as srv:
+        make(srv, generation_kwargs={'stop_token_ids': [7],
+                                     'min_new_tokens': 2}).generate(['hi'], 8)
+        body = srv.requests[0]['body']
+    assert body['temperature'] == 0 and body['repetition_penalty'] == 1.0
+    assert body['stop_token_ids'] == [7] and body['min_tokens'] == 2
+
+
 def test_llama_cpp_python_gets_repeat_penalty_one():
     """Its default 1.1 would make greedy output differ from HF (SERVERS.md)."""
     with FaultServer('llama-cpp-python') as srv:
@@ -205,6 +216,17 @@ def test_truncate_cuts_from_the_left_keeping_the_question():
         sent = srv.requests[0]['body']['prompt']
     assert sent.endswith('w99 QUESTION?') and len(sent.split()) <= 40
     assert model.truncated == 1
+
+
+def test_max_out_len_past_the_context_still_leaves_room_for_the_prompt():
+    """#3: the rule every backend uses: the answer takes at most half the
+    context and max_tokens is what the prompt leaves."""
+    with FaultServer('vllm', max_model_len=50) as srv:
+        model = with_words(make(srv, mode='base'))
+        assert model.generate([LONG], 80)[0].endswith('QUESTION?')
+        body = srv.requests[0]['body']
+    assert len(body['prompt'].split()) <= 25
+    assert len(body['prompt'].split()) + body['max_tokens'] <= 50
 
 
 def test_truncate_chat_keeps_the_last_message_end():

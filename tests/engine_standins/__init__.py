@@ -2,9 +2,12 @@
 without a GPU), in one place.
 
 Each stand-in records what the project passes and raises TypeError on any
-keyword the real API does not accept (the accepted lists are copied from the
-real signatures; each module cites where). `install(monkeypatch, name)` puts
-one into `sys.modules` for a single test. It is a package so the tests can
+keyword the real API does not accept. The accepted names come only from the
+contracts extracted from the pinned releases' source (contracts/*.json,
+written by extract_contracts.py, read through contract.py); the engine
+behaviours a stand-in models are read in that source too, and each module
+cites the file. `install(monkeypatch, name)` puts one into `sys.modules` for a
+single test. It is a package so the tests can
 load it by file path under the name `engine_standins` (no sys.path change; see
 tests/models/test_engine_models.py).
 """

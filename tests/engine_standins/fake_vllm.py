@@ -1,56 +1,84 @@
 """Stand-in for `vllm`: LLM, SamplingParams, LoRARequest and request outputs.
 
-Accepted keywords, from the real signatures:
-- `LLM.__init__(model, *, tokenizer, tokenizer_mode, skip_tokenizer_init,
-  trust_remote_code, tensor_parallel_size, dtype, quantization, revision,
-  tokenizer_revision, seed, gpu_memory_utilization, swap_space, cpu_offload_gb,
-  enforce_eager, ..., **kwargs)` where **kwargs are `EngineArgs` fields:
-  vllm/entrypoints/llm.py (class LLM) and vllm/engine/arg_utils.py (EngineArgs);
-  https://docs.vllm.ai/en/latest/api/vllm/entrypoints/llm.html
-- `SamplingParams` fields: vllm/sampling_params.py (class SamplingParams);
-  https://docs.vllm.ai/en/latest/api/vllm/sampling_params.html
-- `LLM.generate(prompts, sampling_params=None, *, use_tqdm=True,
-  lora_request=None, priority=None, tokenization_kwargs=None)`: vllm/entrypoints/llm.py
-- prompts: str, `TextPrompt` {'prompt'} or `TokensPrompt` {'prompt_token_ids'}
-  (vllm/inputs/data.py)
-- `LoRARequest(lora_name, lora_int_id, lora_path='')`: vllm/lora/request.py
-- outputs: `RequestOutput(prompt, prompt_token_ids, prompt_logprobs, outputs)`
-  with `CompletionOutput(index, text, token_ids, ...)` and `Logprob(logprob)`:
-  vllm/outputs.py, vllm/logprobs.py. The first prompt token's logprob is None.
+Accepted keywords come from the contract extracted from the pinned release
+(contracts/vllm-<version>.json), never from a list written here:
+- `LLM(model, **kw)`: `LLM.__init__` parameters plus `EngineArgs` fields
+  (vllm/entrypoints/llm.py passes **kwargs to EngineArgs,
+  vllm/engine/arg_utils.py);
+- `SamplingParams` fields (vllm/sampling_params.py);
+- `LLM.generate(prompts, sampling_params, ...)` (vllm/entrypoints/llm.py);
+- `LoRARequest` fields (vllm/lora/request.py).
+Prompts are str, `TextPrompt` {'prompt'} or `TokensPrompt`
+{'prompt_token_ids'}; outputs are `RequestOutput(prompt, prompt_token_ids,
+prompt_logprobs, outputs)` with `CompletionOutput(index, text, token_ids)`;
+the first prompt token's logprob is None (vllm/outputs.py).
+
+Engine behaviour modelled, each read in the pinned source:
+- tokenizer_mode must be 'auto' or a key of the tokenizer registry, else
+  "No tokenizer registered" (vllm/tokenizers/registry.py); 'auto' on a
+  repository in Mistral's format (tekken.json / tokenizer.model.v*) selects the
+  Mistral tokenizer (resolve_tokenizer_args), modelled as a tokenizer whose
+  encode spells special tokens out as text;
+- max_model_len above the checkpoint's own limit (config.json) refuses to
+  start (vllm/config/model.py, _get_and_verify_max_len);
+- a prompt of >= max_model_len tokens fails the whole generate call
+  (vllm/v1/engine/input_processor.py, _validate_prompt_len);
+- max_lora_rank must be one of MaxLoRARanks, default 16; an adapter whose
+  rank r is larger fails (vllm/config/lora.py, vllm/lora/peft_helper.py);
+- prompt_logprobs set => skip_reading_prefix_cache defaults to True, so
+  prompt logprobs are not cut short by a prefix-cache hit
+  (vllm/sampling_params.py, __post_init__).
 """
 import dataclasses
+import json
+import pathlib
 import types
 
-from engine_standins import FakeTokenizer, check_kwargs, default_reply
+from engine_standins import (FakeTokenizer, check_kwargs, contract,
+                             default_reply)
 
-LLM_KWARGS = {
-    'model', 'task', 'tokenizer', 'tokenizer_mode', 'skip_tokenizer_init',
-    'trust_remote_code', 'allowed_local_media_path', 'tensor_parallel_size',
-    'dtype', 'quantization', 'revision', 'tokenizer_revision', 'seed',
-    'gpu_memory_utilization', 'swap_space', 'cpu_offload_gb', 'enforce_eager',
-    'max_seq_len_to_capture', 'disable_custom_all_reduce',
-    'disable_async_output_proc', 'hf_token', 'hf_overrides',
-    'mm_processor_kwargs', 'override_pooler_config', 'compilation_config',
-    # EngineArgs fields, passed through **kwargs
-    'max_model_len', 'pipeline_parallel_size', 'data_parallel_size',
-    'enable_prefix_caching', 'max_num_seqs', 'max_num_batched_tokens',
-    'max_logprobs', 'disable_log_stats', 'download_dir', 'load_format',
-    'kv_cache_dtype', 'enable_lora', 'max_loras', 'max_lora_rank',
-    'max_cpu_loras', 'enable_chunked_prefill', 'distributed_executor_backend',
-    'block_size', 'generation_config', 'served_model_name', 'code_revision',
-    'rope_scaling', 'rope_theta'}
-SAMPLING_KWARGS = {
-    'n', 'presence_penalty', 'frequency_penalty', 'repetition_penalty',
-    'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop',
-    'stop_token_ids', 'ignore_eos', 'max_tokens', 'min_tokens', 'logprobs',
-    'prompt_logprobs', 'detokenize', 'skip_special_tokens',
-    'spaces_between_special_tokens', 'include_stop_str_in_output',
-    'output_kind', 'logit_bias', 'allowed_token_ids', 'extra_args',
-    'bad_words', 'structured_outputs'}
-GENERATE_KWARGS = {'sampling_params', 'use_tqdm', 'lora_request', 'priority',
-                   'tokenization_kwargs'}
+LLM_KWARGS = contract.names('vllm', 'LLM.__init__', 'EngineArgs')
+SAMPLING_KWARGS = contract.names('vllm', 'SamplingParams')
+GENERATE_KWARGS = contract.names('vllm', 'LLM.generate')
+LORA_FIELDS = contract.names('vllm', 'LoRARequest')
+TOKENIZER_MODES = contract.values('vllm', 'tokenizer_mode')
+LORA_RANKS = contract.values('vllm', 'max_lora_rank')
+DEFAULT_LORA_RANK = contract.values('vllm', 'max_lora_rank_default')
 PROMPT_KEYS = {'prompt', 'prompt_token_ids', 'multi_modal_data',
                'mm_processor_kwargs', 'cache_salt'}
+
+
+def read_json(directory, name):
+    """`name` in a local checkpoint/adapter directory, or None."""
+    path = pathlib.Path(str(directory)) / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def checkpoint_max_len(model):
+    """The smallest length key of config.json, as vLLM derives it."""
+    config = read_json(model, 'config.json') or {}
+    keys = ('max_position_embeddings', 'n_positions', 'max_seq_len',
+            'seq_length', 'model_max_length', 'max_sequence_length')
+    found = [config[k] for k in keys if isinstance(config.get(k), int)]
+    return min(found) if found else None
+
+
+def is_mistral_repo(model):
+    directory = pathlib.Path(str(model))
+    return directory.is_dir() and (
+        (directory / 'tekken.json').is_file()
+        or any(directory.glob('tokenizer.model.v*')))
+
+
+class MistralTokenizer(FakeTokenizer):
+    """vLLM's Mistral tokenizer, as far as prompts go: `encode` treats special
+    tokens in the text as plain text, so a rendered chat is garbled."""
+
+    mode = 'mistral'
+
+    def encode(self, text, add_special_tokens=True):
+        text = text.replace(self.bos_token, '< s >')
+        return super().encode(text, add_special_tokens)
 
 
 class SamplingParams:
@@ -61,9 +89,11 @@ class SamplingParams:
         check_kwargs('SamplingParams', kwargs, SAMPLING_KWARGS)
         self.kwargs = kwargs
         defaults = {'temperature': 1.0, 'max_tokens': 16, 'stop': None,
-                    'prompt_logprobs': None}
+                    'prompt_logprobs': None, 'skip_reading_prefix_cache': None}
         for key, value in {**defaults, **kwargs}.items():
             setattr(self, key, value)
+        if self.skip_reading_prefix_cache is None:
+            self.skip_reading_prefix_cache = self.prompt_logprobs is not None
 
 
 @dataclasses.dataclass
@@ -71,6 +101,14 @@ class LoRARequest:
     lora_name: str
     lora_int_id: int
     lora_path: str = ''
+
+    def __init__(self, *args, **kwargs):
+        check_kwargs('LoRARequest', kwargs, LORA_FIELDS)
+        names = ('lora_name', 'lora_int_id', 'lora_path')
+        values = {**dict(zip(names, args)), **kwargs}
+        self.lora_name = values['lora_name']
+        self.lora_int_id = values['lora_int_id']
+        self.lora_path = values.get('lora_path', '')
 
 
 @dataclasses.dataclass
@@ -106,7 +144,25 @@ class LLM:
         check_kwargs('LLM', kwargs, LLM_KWARGS)
         self.init_kwargs = {'model': model, **kwargs}
         self.calls = []
-        self.tokenizer = FakeTokenizer(kwargs.get('tokenizer') or model)
+        mode = kwargs.get('tokenizer_mode', 'auto')
+        if mode not in TOKENIZER_MODES:
+            raise ValueError(f'No tokenizer registered for tokenizer_mode='
+                             f'{mode!r}.')
+        limit = checkpoint_max_len(model)
+        self.max_model_len = kwargs.get('max_model_len') or limit or 4096
+        if limit and self.max_model_len > limit:
+            raise ValueError(
+                f'User-specified max_model_len ({self.max_model_len}) is '
+                f'greater than the derived max_model_len ({limit})')
+        self.max_lora_rank = kwargs.get('max_lora_rank', DEFAULT_LORA_RANK)
+        if kwargs.get('enable_lora') and self.max_lora_rank not in LORA_RANKS:
+            raise ValueError(f'max_lora_rank must be one of {LORA_RANKS}')
+        if mode == 'auto' and is_mistral_repo(kwargs.get('tokenizer')
+                                              or model):
+            mode = 'mistral'
+        self.tokenizer_mode = 'hf' if mode == 'auto' else mode
+        self.tokenizer = (MistralTokenizer if mode == 'mistral' else
+                          FakeTokenizer)(kwargs.get('tokenizer') or model)
         LLM.instances.append(self)
 
     def get_tokenizer(self):
@@ -116,16 +172,45 @@ class LLM:
         check_kwargs('LLM.generate', kwargs, GENERATE_KWARGS)
         self.calls.append({'prompts': prompts, 'params': sampling_params,
                            **kwargs})
-        return [self._one(p, sampling_params or SamplingParams())
-                for p in prompts]
+        self._check_lora(kwargs.get('lora_request'))
+        if not isinstance(sampling_params, (list, tuple)):
+            sampling_params = [sampling_params or SamplingParams()] * len(
+                prompts)
+        requests = [(self._ids(p), params)
+                    for p, params in zip(prompts, sampling_params)]
+        for ids, _ in requests:  # any bad prompt fails the whole call
+            self._check_prompt_len(len(ids))
+        return [self._one(ids, params) for ids, params in requests]
 
-    def _one(self, prompt, params):
+    def _check_prompt_len(self, n):
+        limit = self.max_model_len
+        if n > limit:
+            raise ValueError(f'The decoder prompt (length {n}) is longer than '
+                             f'the maximum model length of {limit}.')
+        if n == limit:
+            raise ValueError(f'The decoder prompt (length {n}) plus the number '
+                             'of requested output tokens (at least 1) is '
+                             f'longer than the maximum model length of {limit}.')
+
+    def _check_lora(self, request):
+        if request is None:
+            return
+        if not self.init_kwargs.get('enable_lora'):
+            raise ValueError('LoRA is not enabled')
+        rank = (read_json(request.lora_path, 'adapter_config.json')
+                or {}).get('r', 8)
+        if rank > self.max_lora_rank:
+            raise ValueError(f'LoRA rank {rank} is greater than max_lora_rank '
+                             f'{self.max_lora_rank}.')
+
+    def _ids(self, prompt):
         if isinstance(prompt, dict):
             check_kwargs('TokensPrompt', prompt, PROMPT_KEYS)
-            ids = prompt.get('prompt_token_ids') or self.tokenizer.encode(
+            return prompt.get('prompt_token_ids') or self.tokenizer.encode(
                 prompt['prompt'])
-        else:
-            ids = self.tokenizer.encode(prompt)
+        return self.tokenizer.encode(prompt)
+
+    def _one(self, ids, params):
         text = self.tokenizer.decode(ids)
         words = LLM.reply(text).split()[:params.max_tokens]
         out = ' '.join(words)

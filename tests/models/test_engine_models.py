@@ -3,13 +3,13 @@
 The stand-ins (tests/engine_standins/) fail on any keyword the real engine API
 does not take, so these tests check both behaviour and the arguments passed.
 """
-import importlib.util
 import inspect
-import pathlib
 import subprocess
 import sys
 
 import pytest
+
+import engine_standins as standins  # loaded by tests/models/conftest.py
 
 from opencompass.errors import EngineNotInstalledError
 from opencompass.models import _engine_utils
@@ -19,22 +19,6 @@ from opencompass.models.turbomind import (TurboMindModel,
 from opencompass.models.vllm import VLLM, VLLMwithChatTemplate
 from opencompass.utils.run import change_accelerator
 
-STANDINS_DIR = pathlib.Path(__file__).parents[1] / 'engine_standins'
-
-
-def _load_standins():
-    """tests/engine_standins as the package `engine_standins`, by file path."""
-    if 'engine_standins' not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            'engine_standins', STANDINS_DIR / '__init__.py',
-            submodule_search_locations=[str(STANDINS_DIR)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules['engine_standins'] = module
-        spec.loader.exec_module(module)
-    return sys.modules['engine_standins']
-
-
-standins = _load_standins()
 BOS = standins.BOS_ID
 META = dict(round=[dict(role='HUMAN', begin='Q:', end='\n'),
                    dict(role='BOT', begin='A:', generate=True)])
@@ -79,13 +63,14 @@ def test_vllm_builds_llm_exactly_as_configured(vllm):
     VLLM('org/m', model_kwargs=dict(tensor_parallel_size=2,
                                     max_model_len=4096))
     assert vllm.LLM.instances[0].init_kwargs == {
-        'model': 'org/m', 'tensor_parallel_size': 2, 'max_model_len': 4096}
+        'model': 'org/m', 'tensor_parallel_size': 2, 'max_model_len': 4096,
+        'tokenizer_mode': 'hf'}
 
 
 def test_vllm_is_greedy_by_default_with_explicit_temperature_zero(vllm):
     model = VLLM('m', stop_words=['\n\n'])
     model.generate(['hello'], max_out_len=7)
-    params = vllm.LLM.instances[0].calls[0]['params']
+    [params] = vllm.LLM.instances[0].calls[0]['params']
     assert params.kwargs == {'temperature': 0.0, 'max_tokens': 7,
                              'stop': ['\n\n']}
 
@@ -94,7 +79,7 @@ def test_vllm_samples_only_when_configured(vllm):
     model = VLLM('m', generation_kwargs=dict(temperature=0.7, top_p=0.9,
                                              stop_token_ids=[2]))
     model.generate(['hello'], max_out_len=5)
-    params = vllm.LLM.instances[0].calls[0]['params']
+    [params] = vllm.LLM.instances[0].calls[0]['params']
     assert (params.temperature, params.top_p, params.stop_token_ids) == (
         0.7, 0.9, [2])
 
@@ -202,9 +187,9 @@ def test_lmdeploy_greedy_gen_config_by_default(lmdeploy):
     model = TurboMindModel('m', stop_words=['STOP'])
     model.generate(['x'], max_out_len=9)
     call = lmdeploy.pipeline.instances[0].calls[0]
-    assert call['gen_config'].kwargs == dict(top_k=1, temperature=1e-6,
-                                             max_new_tokens=9,
-                                             stop_words=['STOP'])
+    [gen] = call['gen_config']
+    assert gen.kwargs == dict(do_sample=False, top_k=1, max_new_tokens=9,
+                              stop_words=['STOP'])
     assert call['do_preprocess'] is False
 
 
@@ -212,7 +197,7 @@ def test_lmdeploy_sampling_gen_config_replaces_greedy_defaults(lmdeploy):
     model = TurboMindModel('m', gen_config=dict(do_sample=True,
                                                 temperature=0.7))
     model.generate(['x'], max_out_len=3)
-    gen = lmdeploy.pipeline.instances[0].calls[0]['gen_config']
+    [gen] = lmdeploy.pipeline.instances[0].calls[0]['gen_config']
     assert gen.kwargs == dict(do_sample=True, temperature=0.7,
                               max_new_tokens=3)
 
@@ -259,8 +244,8 @@ def test_sglang_is_greedy_by_default_and_sends_token_ids(sglang):
     model = SGLang('m', stop_words=['\n\n'])
     model.generate(['hello'], max_out_len=6)
     call = sglang.Engine.instances[0].calls[0]
-    assert call['sampling_params'] == dict(temperature=0.0, max_new_tokens=6,
-                                           stop=['\n\n'])
+    assert call['sampling_params'] == [dict(temperature=0.0,
+                                            max_new_tokens=6, stop=['\n\n'])]
     assert call['prompt'] is None
     assert _decode(model, call['input_ids'][0]) == '<s> hello'
 
@@ -268,7 +253,7 @@ def test_sglang_is_greedy_by_default_and_sends_token_ids(sglang):
 def test_sglang_samples_only_when_configured(sglang):
     model = SGLang('m', generation_kwargs=dict(temperature=0.8, top_k=20))
     model.generate(['x'], max_out_len=2)
-    params = sglang.Engine.instances[0].calls[0]['sampling_params']
+    [params] = sglang.Engine.instances[0].calls[0]['sampling_params']
     assert (params['temperature'], params['top_k']) == (0.8, 20)
 
 
@@ -350,6 +335,8 @@ def _engine_tp(engine, backend):
         return engine.LLM.instances[0].init_kwargs['tensor_parallel_size']
     if backend == 'lmdeploy':
         config = engine.pipeline.instances[0].init_kwargs['backend_config']
+        # TurbomindEngineConfig ignores unknown keys: none may be sent
+        assert config.ignored == []
         return config.kwargs['tp']
     return engine.Engine.instances[0].init_kwargs['tp_size']
 

@@ -79,6 +79,17 @@ def test_long_prompts_are_cut_from_the_left_and_counted(chat, caplog):
     assert 'max_seq_len=32' in caplog.text and small.truncated == 0
 
 
+@pytest.mark.parametrize('max_out, kept, cap', [(8, 24, 8), (40, 16, 16)])
+def test_prompt_and_output_fit_the_context_as_on_every_backend(max_out, kept,
+                                                               cap):
+    """#3: the rule of base.fit_to_context, shared with the engines."""
+    from opencompass.models.huggingface import HuggingFacewithChatTemplate
+    small = HuggingFacewithChatTemplate(EMBEDDED, max_seq_len=32,
+                                        tokenizer_only=True)
+    ids, new = small.fit(_q('word ' * 200 + 'END'), max_out)
+    assert (len(ids), new) == (kept, cap) and small.truncated == 1
+
+
 def test_base_model_flattens_with_meta_template(base):
     from opencompass.models.huggingface import HuggingFaceBaseModel
     meta = dict(round=[dict(role='HUMAN', begin='Q: ', end='\n'),
@@ -87,6 +98,23 @@ def test_base_model_flattens_with_meta_template(base):
     assert m.render(_q('hi') + [{'role': 'BOT', 'prompt': ''}]) == 'Q: hi\nA:'
     out = base.generate(['The capital of France is'], 8)[0]
     assert 'Paris' in out
+
+
+@pytest.mark.parametrize('cls', ['HuggingFacewithChatTemplate',
+                                 'HuggingFaceBaseModel'])
+def test_fastchat_template_renders_its_format_like_every_backend(cls):
+    """-a hf renders a named FastChat format with the same meta_template the
+    converters give the engines (opencompass/utils/fastchat_templates.py)."""
+    from opencompass.models import huggingface
+    m = getattr(huggingface, cls)(EMBEDDED, fastchat_template='llama-2',
+                                  tokenizer_only=True)
+    assert not m.is_chat
+    assert m.render(_q('hi') + [{'role': 'BOT', 'prompt': ''}]) == (
+        '[INST] hi [/INST]')
+    assert '[INST]' in m.stop_words
+    # special tokens added as for any base-model prompt (FastChat relies on
+    # the tokenizer's BOS)
+    assert m.encode(_q('hi')) == m.tokenizer('[INST] hi [/INST]')['input_ids']
 
 
 def test_get_ppl_prefers_sensible_text_and_masks_context(base):

@@ -293,7 +293,7 @@ def test_generation_max_new_tokens_is_max_out_len_only_when_it_is_absent():
 GREEDY = {'vllm': ('generation_kwargs', {'temperature': 0.0}),
           'sglang': ('generation_kwargs', {'temperature': 0.0}),
           'openai': ('generation_kwargs', {'temperature': 0.0}),
-          'lmdeploy': ('gen_config', {'top_k': 1, 'temperature': 1e-6,
+          'lmdeploy': ('gen_config', {'do_sample': False,
                                       'max_new_tokens': 1024})}
 
 
@@ -310,7 +310,8 @@ SAMPLED = {'vllm': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
                                               top_k=20)),
            'sglang': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
                                                 top_k=20)),
-           'openai': ('generation_kwargs', dict(temperature=0.7, top_p=0.8)),
+           'openai': ('generation_kwargs', dict(temperature=0.7, top_p=0.8,
+                                                top_k=20)),
            'lmdeploy': ('gen_config', dict(do_sample=True, temperature=0.7,
                                            top_p=0.8, top_k=20,
                                            max_new_tokens=1024))}
@@ -328,11 +329,16 @@ def test_sampling_without_temperature_uses_hf_default_one():
     assert out['generation_kwargs'] == dict(temperature=1.0)
 
 
-def test_openai_drops_top_k_with_a_warning(caplog):
-    gen = dict(do_sample=True, temperature=0.5, top_k=5)
-    with caplog.at_level(logging.WARNING, logger='opencompass.utils.run'):
-        out = one(chat(generation_kwargs=gen), 'openai')
-    assert 'top_k' not in out['generation_kwargs'] and 'top_k' in caplog.text
+def test_openai_carries_every_sampling_setting_for_the_server_to_take():
+    """#11: vLLM and SGLang fill an omitted field from the checkpoint's
+    generation_config.json; OpenAISDK sends these where the server takes
+    them (and warns where it does not)."""
+    gen = dict(do_sample=True, temperature=0.5, top_k=5,
+               repetition_penalty=1.1, min_new_tokens=2, eos_token_id=7)
+    out = one(chat(generation_kwargs=gen), 'openai')
+    assert out['generation_kwargs'] == dict(
+        temperature=0.5, top_k=5, repetition_penalty=1.1, min_new_tokens=2,
+        stop_token_ids=[7])
 
 
 STOP_IDS = {'vllm': 'generation_kwargs.stop_token_ids',
@@ -361,7 +367,7 @@ def test_other_carried_generation_kwargs_use_each_engine_name():
         dict(temperature=0.0, repetition_penalty=1.1, min_new_tokens=2,
              sampling_seed=7)
     assert one(chat(generation_kwargs=gen), 'lmdeploy')['gen_config'] == dict(
-        top_k=1, temperature=1e-6, max_new_tokens=1024,
+        do_sample=False, max_new_tokens=1024,
         repetition_penalty=1.1, min_new_tokens=2, random_seed=7)
 
 
@@ -424,12 +430,16 @@ def test_model_kwargs_that_change_the_model_are_refused(backend):
                            backend)
 
 
-def test_vllm_takes_the_tokenizer_settings_as_llm_arguments():
-    out = one(chat(tokenizer_path='Qwen/tok', tokenizer_kwargs=dict(
-        padding_side='left', use_fast=False, trust_remote_code=True)), 'vllm')
+def test_vllm_takes_the_tokenizer_settings_as_llm_arguments(caplog):
+    with caplog.at_level(logging.WARNING):
+        out = one(chat(tokenizer_path='Qwen/tok', tokenizer_kwargs=dict(
+            padding_side='left', use_fast=False, trust_remote_code=True)),
+            'vllm')
+    # vLLM 0.33 has no 'slow' tokenizer mode: use_fast=False is dropped
     assert out['model_kwargs'] == dict(
         tensor_parallel_size=1, max_model_len=4096, tokenizer='Qwen/tok',
-        tokenizer_mode='slow', trust_remote_code=True)
+        trust_remote_code=True)
+    assert 'use_fast=False is not carried' in caplog.text
 
 
 @pytest.mark.parametrize('backend', ['lmdeploy', 'sglang', 'openai'])
@@ -456,10 +466,66 @@ def test_vllm_loads_a_peft_adapter_as_lora():
 
 @pytest.mark.parametrize('field, value', [('mode', 'mid'),
                                           ('drop_middle', True),
-                                          ('use_fastchat_template', True)])
-def test_truncation_and_template_modes_are_refused(field, value):
+                                          ('fastchat_template', 'one_shot')])
+def test_truncation_and_unknown_template_modes_are_refused(field, value):
     with pytest.raises(OpenCompassError, match=field):
         change_accelerator([chat(**{field: value})], 'vllm')
+
+
+# ---- fields carried since the engine contracts (Part 3) ----------------------
+@pytest.mark.parametrize('backend, key', [
+    ('vllm', 'model_kwargs.max_model_len'),
+    ('lmdeploy', 'engine_config.session_len'),
+    ('sglang', 'model_kwargs.context_length'), ('openai', 'max_seq_len')])
+def test_model_kwargs_max_seq_len_is_the_context_length(backend, key):
+    model = chat(model_kwargs=dict(max_seq_len=2048, torch_dtype='auto'))
+    del model['max_seq_len']
+    out = one(model, backend)
+    assert get(out, key) == 2048 and out['max_seq_len'] == 2048
+    assert 'max_seq_len' not in (out.get('model_kwargs') or {})
+    both = one(chat(max_seq_len=4096, model_kwargs=dict(max_seq_len=2048)),
+               backend)
+    assert get(both, key) == 2048  # the model's own limit wins
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('name, begin', [
+    ('vicuna', 'USER: '), ('llama-2', '[INST] '),
+    ('chatml', '<|im_start|>user\n')])
+def test_fastchat_template_becomes_the_equivalent_meta_template(
+        backend, name, begin):
+    out = one(chat(fastchat_template=name, stop_words=['x']), backend)
+    assert out['type'] == TYPES[(backend, 'base')]
+    [human, bot] = out['meta_template']['round']
+    assert human['begin'] == begin and bot['generate'] is True
+    assert out['stop_words'][0] == 'x' and len(out['stop_words']) == 3
+    assert 'fastchat_template' not in out
+
+
+def test_use_fastchat_template_means_vicuna():
+    out = one(base(use_fastchat_template=True, meta_template=None), 'vllm')
+    assert out['meta_template']['round'][1]['begin'] == 'ASSISTANT:'
+
+
+def test_fastchat_template_renders_as_fastchat_does():
+    from opencompass.utils.fastchat_templates import fastchat_format
+    from opencompass.utils.prompt import flatten
+    rounds = [dict(role='HUMAN', prompt='q1'), dict(role='BOT', prompt='a1'),
+              dict(role='HUMAN', prompt='q2'), dict(role='BOT', prompt='')]
+    render = {n: flatten(rounds, fastchat_format(n)['meta_template'])
+              for n in ('vicuna', 'llama-2', 'chatml')}
+    assert render['vicuna'].endswith(
+        "questions. USER: q1 ASSISTANT:a1</s>USER: q2 ASSISTANT:")
+    assert render['llama-2'] == '[INST] q1 [/INST]a1 </s><s>[INST] q2 [/INST]'
+    assert render['chatml'] == (
+        '<|im_start|>user\nq1<|im_end|>\n<|im_start|>assistant\na1'
+        '<|im_end|>\n<|im_start|>user\nq2<|im_end|>\n'
+        '<|im_start|>assistant\n')
+
+
+def test_fastchat_template_with_a_meta_template_is_refused():
+    with pytest.raises(OpenCompassError, match='keep one'):
+        change_accelerator([base(fastchat_template='vicuna')], 'vllm')
 
 
 def test_unknown_fields_are_dropped_with_a_warning(caplog):
@@ -583,12 +649,12 @@ FIELD_TABLE = [
         'vllm': Dropped(('padding_side', ))}),
     ('generation_kwargs.do_sample', None, {
         **same('generation_kwargs.temperature', 0.0),
-        'lmdeploy': Kept('gen_config.top_k', 1)}),
+        'lmdeploy': Kept('gen_config.do_sample', False)}),
     ('generation_kwargs.eos_token_id', None, {
         'vllm': Kept('generation_kwargs.stop_token_ids', [151643]),
         'lmdeploy': Kept('gen_config.stop_token_ids', [151643]),
         'sglang': Kept('generation_kwargs.stop_token_ids', [151643]),
-        'openai': Dropped(('stop_token_ids', 'eos_token_id'))}),
+        'openai': Kept('generation_kwargs.stop_token_ids', [151643])}),
     ('generation_kwargs.num_beams', dict(generation_kwargs=dict(num_beams=4)),
      {b: REFUSED for b in BACKENDS}),
     ('max_seq_len', None, {
