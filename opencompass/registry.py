@@ -37,6 +37,12 @@ DATASETS = {
     'gsm8k_dataset_postprocess':
     'opencompass.datasets.gsm8k:gsm8k_dataset_postprocess',
     'Gsm8kEvaluator': 'opencompass.datasets.gsm8k:Gsm8kEvaluator',
+    # -- issue 9b: HumanEval, MATH, BBH (one block, kept together) --
+    'HumanevalDataset': 'opencompass.datasets.humaneval:HumanevalDataset',
+    'HumanEvalEvaluator': 'opencompass.datasets.humaneval:HumanEvalEvaluator',
+    'humaneval_postprocess_v2':
+    'opencompass.datasets.humaneval:humaneval_postprocess_v2',
+    # -- end issue 9b --
 }
 
 OPENICL = {
