@@ -42,6 +42,16 @@ DATASETS = {
     'HumanEvalEvaluator': 'opencompass.datasets.humaneval:HumanEvalEvaluator',
     'humaneval_postprocess_v2':
     'opencompass.datasets.humaneval:humaneval_postprocess_v2',
+    'MATHDataset': 'opencompass.datasets.math:MATHDataset',
+    'MATHEvaluator': 'opencompass.datasets.math:MATHEvaluator',
+    'MATHVerifyEvaluator': 'opencompass.datasets.math:MATHVerifyEvaluator',
+    'math_postprocess': 'opencompass.datasets.math:math_postprocess',
+    'math_postprocess_v2': 'opencompass.datasets.math:math_postprocess_v2',
+    'normalize_final_answer':
+    'opencompass.datasets.math_answer:normalize_final_answer',
+    'last_boxed_only_string':
+    'opencompass.datasets.math_answer:last_boxed_only_string',
+    'is_equiv': 'opencompass.datasets.math_answer:is_equiv',
     # -- end issue 9b --
 }
 
