@@ -52,6 +52,12 @@ DATASETS = {
     'last_boxed_only_string':
     'opencompass.datasets.math_answer:last_boxed_only_string',
     'is_equiv': 'opencompass.datasets.math_answer:is_equiv',
+    'BBHDataset': 'opencompass.datasets.bbh:BBHDataset',
+    'BBHEvaluator': 'opencompass.datasets.bbh:BBHEvaluator',
+    'BBHEvaluator_mcq': 'opencompass.datasets.bbh:BBHEvaluator_mcq',
+    'bbh_mcq_postprocess': 'opencompass.datasets.bbh:bbh_mcq_postprocess',
+    'bbh_freeform_postprocess':
+    'opencompass.datasets.bbh:bbh_freeform_postprocess',
     # -- end issue 9b --
 }
 
