@@ -20,26 +20,26 @@ from opencompass.openicl.icl_evaluator import BaseEvaluator
 
 
 def _read_rows(file):
-    """Rows of a `{"0": {...}}` JSON file, a JSON list, or JSONL."""
+    """Rows of a JSONL file (`.jsonl`), else of a `{"0": {...}}` JSON object
+    or a JSON list."""
     with open(file, encoding='utf-8') as f:
         text = f.read()
+    if file.endswith('.jsonl'):
+        rows = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise DataPathError(f'{file}:{lineno} is not valid JSON '
+                                        f'({e.msg})') from None
+        return rows
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
-        data = None
-    if isinstance(data, dict):
-        return list(data.values())
-    if isinstance(data, list):
-        return data
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise DataPathError(f'{file}:{lineno} is not valid JSON ({e.msg})'
-                                    ) from None
-    return rows
+    except json.JSONDecodeError as e:
+        raise DataPathError(f'{file} is not valid JSON ({e.msg} at line '
+                            f'{e.lineno})') from None
+    return list(data.values()) if isinstance(data, dict) else list(data)
 
 
 def _final_answer(row, file, index):
