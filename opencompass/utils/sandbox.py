@@ -13,8 +13,9 @@ fences (the weaker fallbacks apply where the stronger one is unavailable):
   with the namespace's first process;
 - a throwaway working folder (also HOME and TMPDIR), deleted afterwards, and a
   minimal environment: no API keys or other secrets of the parent leak in;
-- when the parent runs as root, the child runs as `nobody`, so it cannot touch
-  anything outside its folder that is not world-writable.
+- a read-only filesystem except that folder (a mount namespace in which every
+  mount is remounted read-only; see sandbox_fence.py);
+- when the parent runs as root, the child runs as `nobody` too.
 
 Only the standard library is used; `unshare` comes from util-linux.
 """
@@ -65,43 +66,100 @@ class SandboxResult:
         return self.status == 'ok'
 
 
-def _works(cmd, drop):
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How programs run here: as `nobody` or not, under which `unshare`
+    prefix, with which Python, and whether the read-only fence is up."""
+    drop: bool
+    prefix: tuple
+    python: str
+    fence: bool
+
+    def command(self, workdir, program):
+        if self.fence:
+            return [*self.prefix, self.python, '-I', '-c', _fence_source(),
+                    workdir, program]
+        return [*self.prefix, self.python, '-I', '-B', program]
+
+
+@functools.lru_cache(maxsize=None)
+def _fence_source():
+    from opencompass.utils import sandbox_fence
+    with open(sandbox_fence.__file__, encoding='utf-8') as f:
+        return f.read()
+
+
+def _prepare(workdir, program, code, drop):
+    with open(program, 'w', encoding='utf-8') as f:
+        f.write(code)
+    if drop:
+        os.chown(workdir, NOBODY, NOBODY)
+        os.chown(program, NOBODY, NOBODY)
+
+
+def _works(plan):
+    """Whether a program runs under `plan` (and, with the fence, cannot write
+    outside its folder)."""
+    workdir = tempfile.mkdtemp(prefix='oc_sandbox_probe_')
+    escape = os.path.join(os.path.dirname(workdir), 'oc_probe_escape')
     try:
-        return subprocess.run(cmd, timeout=30, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, cwd='/',
-                              **(_AS_NOBODY if drop else {})).returncode == 0
+        program = os.path.join(workdir, 'program.py')
+        probe = 'import os, sys\nopen("x", "w").write("ok")\n'  # in its cwd
+        if plan.fence:  # writing outside must fail
+            probe += (f'try:\n    os.mkdir({escape!r})\n'
+                      'except OSError:\n    sys.exit(0)\nsys.exit(3)\n')
+        _prepare(workdir, program, probe, plan.drop)
+        proc = subprocess.run(plan.command(workdir, program), timeout=30,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=workdir, **(_AS_NOBODY if plan.drop else {}))
+        return proc.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if os.path.isdir(escape):  # only if the fence leaked
+            os.rmdir(escape)
 
 
 @functools.lru_cache(maxsize=None)
 def _plan():
-    """(drop_to_nobody, command prefix, python): the strongest fences this
-    system allows, found once by trying them.
+    """The strongest fences this system allows, found once by trying them.
 
-    As root, the child runs as `nobody` with a Python that `nobody` can run:
-    ours if it can, else the system's python3 (HumanEval programs need only the
-    standard library). The prefix is `unshare` for new user, network and PID
-    namespaces where the kernel allows it, else empty.
+    In order: the read-only filesystem fence in user, mount, network and PID
+    namespaces; those namespaces without the fence; no namespaces. As root the
+    child also runs as `nobody`, with a Python that `nobody` can run: ours if it
+    can, else the system's python3 (HumanEval programs need only the standard
+    library).
     """
     unshare = shutil.which('unshare')
-    prefix = (unshare, '--user', '--map-root-user', '--net', '--pid', '--fork',
-              '--kill-child') if unshare else ()
+    namespaces = (unshare, '--user', '--map-root-user', '--net', '--pid',
+                  '--fork', '--kill-child') if unshare else None
+    modes = [(namespaces + ('--mount', '--mount-proc'), True), (namespaces, False)
+             ] if namespaces else []
+    modes.append(((), False))
     system = shutil.which('python3', path='/usr/local/bin:/usr/bin:/bin')
     pythons = [sys.executable] + ([system] if system else [])
-    for drop in ([True, False] if os.geteuid() == 0 else [False]):
-        for pre in ([prefix, ()] if prefix else [()]):
+    root = os.geteuid() == 0
+    for drop in ([True, False] if root else [False]):
+        for prefix, fence in modes:
             for python in pythons:
-                if _works([*pre, python, '-I', '-c', 'pass'], drop):
-                    if os.geteuid() == 0 and not drop:
-                        logger.warning(
-                            'sandbox: no Python runs as nobody here; generated '
-                            'code runs as root (in namespaces where possible)')
-                    if not pre:
-                        logger.warning('sandbox: no namespaces (unshare) here; '
-                                       'the network is blocked in Python only')
-                    return drop, tuple(pre), python
-    return False, (), sys.executable
+                plan = _Plan(drop, prefix, python, fence)
+                if _works(plan):
+                    _warn_weaker(plan, root)
+                    return plan
+    return _Plan(False, (), sys.executable, False)
+
+
+def _warn_weaker(plan, root):
+    if root and not plan.drop:
+        logger.warning('sandbox: no Python runs as nobody here; generated code '
+                       'runs as root')
+    if not plan.prefix:
+        logger.warning('sandbox: no namespaces (unshare) here; the network is '
+                       'blocked in Python only and the filesystem is not fenced')
+    elif not plan.fence:
+        logger.warning('sandbox: the filesystem cannot be made read-only here; '
+                       'generated code can write where its user may')
 
 
 def _user_process_count(uid):
@@ -152,15 +210,12 @@ def run_python(code, limits=None):
     """Run `code` as a Python program in the sandbox; never raises for what the
     code does (exceptions, hangs, bombs, crashes): that is in the result."""
     limits = limits or Limits()
-    drop, prefix, python = _plan()
+    plan = _plan()
+    drop = plan.drop
     workdir = tempfile.mkdtemp(prefix='oc_sandbox_')
     try:
         program = os.path.join(workdir, 'program.py')
-        with open(program, 'w', encoding='utf-8') as f:
-            f.write(_NO_NET_PRELUDE + code)
-        if drop:
-            os.chown(workdir, NOBODY, NOBODY)
-            os.chown(program, NOBODY, NOBODY)
+        _prepare(workdir, program, _NO_NET_PRELUDE + code, drop)
         nproc = limits.max_procs + (0 if drop else _user_process_count(os.getuid()))
         rlimits = _rlimits(limits, nproc)
         limiter = _prlimit_prefix(rlimits)
@@ -169,7 +224,7 @@ def run_python(code, limits=None):
             'LANG': 'C.UTF-8', 'PYTHONHASHSEED': '0'})
         if limiter is None:
             limiter, popen['preexec_fn'] = [], _preexec_limits(rlimits)
-        cmd = [*limiter, *prefix, python, '-I', '-B', program]
+        cmd = [*limiter, *plan.command(workdir, program)]
         return _run(cmd, popen, limits.timeout)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
