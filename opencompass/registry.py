@@ -37,7 +37,7 @@ DATASETS = {
     'gsm8k_dataset_postprocess':
     'opencompass.datasets.gsm8k:gsm8k_dataset_postprocess',
     'Gsm8kEvaluator': 'opencompass.datasets.gsm8k:Gsm8kEvaluator',
-    # -- issue 9b: HumanEval, MATH, BBH (one block, kept together) --
+    # -- HumanEval, MATH, BBH --
     'HumanevalDataset': 'opencompass.datasets.humaneval:HumanevalDataset',
     'HumanEvalEvaluator': 'opencompass.datasets.humaneval:HumanEvalEvaluator',
     'humaneval_postprocess_v2':
@@ -58,7 +58,7 @@ DATASETS = {
     'bbh_mcq_postprocess': 'opencompass.datasets.bbh:bbh_mcq_postprocess',
     'bbh_freeform_postprocess':
     'opencompass.datasets.bbh:bbh_freeform_postprocess',
-    # -- end issue 9b --
+    # -- end HumanEval, MATH, BBH --
 }
 
 OPENICL = {

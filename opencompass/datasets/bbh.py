@@ -36,17 +36,18 @@ class BBHDataset(BaseDataset):
                          **kw)
         if ('cot_prompt' in self.input_columns and self.test
                 and 'cot_prompt' not in self.test[0]):
-            places = ' or '.join(_prompt_files(self._folder, name))
+            folder = data_path.resolve(path, 'BBHDataset')
+            places = ' or '.join(_prompt_files(folder, name))
             raise DataPathError(f'BBH task {name}: its chain-of-thought prompt '
                                 f'is not at {places}; add the lib_prompt folder '
                                 'of the BBH data')
 
-    def load(self, path, name=None, **kwargs):
+    @staticmethod
+    def load(path, name=None, **kwargs):
         if not name:
             raise DataPathError("BBHDataset needs name=, the task (e.g. "
                                 "'date_understanding')")
         folder = data_path.resolve(path, 'BBHDataset')
-        self._folder = folder
         file = data_path.find_file(folder, [f'{name}.json'], 'BBHDataset')
         try:
             with open(file, encoding='utf-8') as f:

@@ -176,3 +176,6 @@ def test_upstream_import_paths():
     from opencompass.openicl.icl_evaluator.math_evaluator import \
         MATHEvaluator as FromOpenicl
     assert FromOpenicl is MATHEvaluator
+    from opencompass.evaluator import MATHVerifyEvaluator
+    result = MATHVerifyEvaluator().score(['so it is \\boxed{0.5}'], ['\\frac{1}{2}'])
+    assert result['accuracy'] == 100.0
