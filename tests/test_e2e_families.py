@@ -1,6 +1,7 @@
-"""End to end on the embedded model and the real data in ../shared/data: MATH-500,
-two BBH tasks and HumanEval through the CLI with the shipped dataset configs,
-then `-r`, which finds every prediction done and recomputes nothing."""
+"""End to end on the embedded model: MATH-500, two BBH tasks and HumanEval through
+the CLI with the shipped dataset configs, on the sample files of
+conftest.family_data_root; then `-r`, which finds every prediction done and
+recomputes nothing."""
 import json
 import os
 import pathlib
@@ -10,7 +11,6 @@ import pytest
 
 pytestmark = pytest.mark.slow
 REPO = pathlib.Path(__file__).resolve().parents[1]
-DATA = REPO.parent / 'shared' / 'data'
 CONFIGS = REPO / 'opencompass' / 'configs' / 'datasets'
 EMBEDDED = 'embedded://smollm2-135m-instruct'
 MODEL = 'smollm2-135m-instruct-hf'
@@ -36,9 +36,6 @@ ABBRS = ['math_prm800k_500', 'openai_humaneval', 'bbh-date_understanding',
 
 @pytest.fixture
 def eval_config(tmp_path):
-    for name in ('math', 'BBH', 'humaneval'):
-        if not (DATA / name).is_dir():
-            pytest.skip(f'{DATA / name} not found (the shared data folder)')
     for rel in COPIES:
         shutil.copy(CONFIGS / rel, tmp_path / os.path.basename(rel))
     (tmp_path / 'eval_families.py').write_text(EVAL)
@@ -49,10 +46,11 @@ def _run_dir(root):
     return root / sorted(os.listdir(root))[-1]
 
 
-def test_math_bbh_humaneval_then_resume(cli, tmp_path, eval_config):
-    args = [eval_config, '--hf-path', EMBEDDED, '--test-range', '[0:2]',
-            '--max-out-len', '16', '-w', 'out']
-    proc = cli(*args)
+def test_math_bbh_humaneval_then_resume(cli, tmp_path, eval_config,
+                                        family_data_root):
+    args = [eval_config, '--hf-path', EMBEDDED, '--max-out-len', '16', '-w', 'out']
+    env = {'COMPASS_DATA_CACHE': str(family_data_root)}
+    proc = cli(*args, env=env)
     assert proc.returncode == 0, proc.stderr
     run = _run_dir(tmp_path / 'out')
     results = {}
@@ -70,9 +68,9 @@ def test_math_bbh_humaneval_then_resume(cli, tmp_path, eval_config):
     first = preds.read_text()
     prompt = json.loads(first.splitlines()[0])['origin_prompt']
     assert 'Follow the given examples' in json.dumps(prompt)
-    assert 'Infer the date from context.' in json.dumps(prompt)  # the CoT prompt
+    assert 'Solve date_understanding.' in json.dumps(prompt)  # the CoT prompt
 
-    resumed = cli(*args, '-r')
+    resumed = cli(*args, '-r', env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert preds.read_text() == first  # nothing predicted again
     assert _run_dir(tmp_path / 'out') == run

@@ -1,6 +1,6 @@
 """Every dataset config of the GSM8K, MATH, BBH and HumanEval families loads,
 names only types that resolve, and renders its prompts on small sample data
-in the OpenCompass layout (written here, under a temporary data root)."""
+in the OpenCompass layout (conftest.family_data_root)."""
 import json
 import pathlib
 
@@ -21,47 +21,6 @@ NOT_DATASETS = {'bbh_subset_settings.py',
 # from configs/) are covered by tests/test_e2e.py.
 MINE = sorted(p for family in FAMILIES for p in (CONFIGS / family).glob('*.py')
               if p.name not in NOT_DATASETS)
-
-
-def _write_samples(root):
-    data = root / 'data'
-    gsm8k = data / 'gsm8k'
-    gsm8k.mkdir(parents=True)
-    row = {'question': 'Ann has 2 pens and buys 3 more. How many now?',
-           'answer': 'She has 2+3=<<2+3=5>>5 pens.\n#### 5'}
-    (gsm8k / 'test.jsonl').write_text(json.dumps(row) + '\n')
-    # the few-shot configs take train rows up to 7364, as in the real file
-    (gsm8k / 'train.jsonl').write_text((json.dumps(row) + '\n') * 7400)
-    math = data / 'math'
-    math.mkdir()
-    problem = {'problem': 'What is $1+1$?', 'level': 'Level 1',
-               'type': 'Prealgebra', 'solution': 'It is $\\boxed{2}$.'}
-    (math / 'math.json').write_text(json.dumps({'0': problem}))
-    (math / 'test_prm800k_500.json').write_text(json.dumps(
-        {'0': dict(problem, answer='2')}))
-    (math / 'test_prm800k_500.jsonl').write_text(json.dumps(
-        dict(problem, answer='2')) + '\n')
-    bbh = data / 'BBH'
-    (bbh / 'data').mkdir(parents=True)
-    (bbh / 'lib_prompt').mkdir()
-    settings = load_config(str(CONFIGS / 'bbh' / 'bbh_subset_settings.py'))
-    for name, _ in settings['settings']:
-        (bbh / 'data' / f'{name}.json').write_text(json.dumps(
-            {'examples': [{'input': f'A {name} question?', 'target': '(A)'}]}))
-        (bbh / 'lib_prompt' / f'{name}.txt').write_text(f'Solve {name}.')
-    humaneval = data / 'humaneval'
-    humaneval.mkdir()
-    (humaneval / 'human-eval-v2-20210705.jsonl').write_text(json.dumps(
-        {'task_id': 'S/0', 'prompt': 'def one():\n', 'entry_point': 'one',
-         'canonical_solution': '    return 1\n',
-         'test': 'def check(f):\n    assert f() == 1\n'}) + '\n')
-
-
-@pytest.fixture(scope='module')
-def sample_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('oc_data')
-    _write_samples(root)
-    return root
 
 
 def _types(cfg):
@@ -85,8 +44,8 @@ def test_every_family_has_configs():
 
 
 @pytest.mark.parametrize('path', MINE, ids=lambda p: p.name)
-def test_config_loads_and_renders(path, sample_root, monkeypatch):
-    monkeypatch.setenv('COMPASS_DATA_CACHE', str(sample_root))
+def test_config_loads_and_renders(path, family_data_root, monkeypatch):
+    monkeypatch.setenv('COMPASS_DATA_CACHE', str(family_data_root))
     datasets = _collect(load_config(str(path)), 'datasets')
     assert datasets, f'{path.name} defines no datasets'
     for type_ in _types(datasets):
