@@ -37,6 +37,28 @@ DATASETS = {
     'gsm8k_dataset_postprocess':
     'opencompass.datasets.gsm8k:gsm8k_dataset_postprocess',
     'Gsm8kEvaluator': 'opencompass.datasets.gsm8k:Gsm8kEvaluator',
+    # -- HumanEval, MATH, BBH --
+    'HumanevalDataset': 'opencompass.datasets.humaneval:HumanevalDataset',
+    'HumanEvalEvaluator': 'opencompass.datasets.humaneval:HumanEvalEvaluator',
+    'humaneval_postprocess_v2':
+    'opencompass.datasets.humaneval:humaneval_postprocess_v2',
+    'MATHDataset': 'opencompass.datasets.math:MATHDataset',
+    'MATHEvaluator': 'opencompass.datasets.math:MATHEvaluator',
+    'MATHVerifyEvaluator': 'opencompass.datasets.math:MATHVerifyEvaluator',
+    'math_postprocess': 'opencompass.datasets.math:math_postprocess',
+    'math_postprocess_v2': 'opencompass.datasets.math:math_postprocess_v2',
+    'normalize_final_answer':
+    'opencompass.datasets.math_answer:normalize_final_answer',
+    'last_boxed_only_string':
+    'opencompass.datasets.math_answer:last_boxed_only_string',
+    'is_equiv': 'opencompass.datasets.math_answer:is_equiv',
+    'BBHDataset': 'opencompass.datasets.bbh:BBHDataset',
+    'BBHEvaluator': 'opencompass.datasets.bbh:BBHEvaluator',
+    'BBHEvaluator_mcq': 'opencompass.datasets.bbh:BBHEvaluator_mcq',
+    'bbh_mcq_postprocess': 'opencompass.datasets.bbh:bbh_mcq_postprocess',
+    'bbh_freeform_postprocess':
+    'opencompass.datasets.bbh:bbh_freeform_postprocess',
+    # -- end HumanEval, MATH, BBH --
 }
 
 OPENICL = {

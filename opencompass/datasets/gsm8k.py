@@ -11,6 +11,7 @@ import os
 import re
 from decimal import Decimal, InvalidOperation
 
+from opencompass.datasets import data_path
 from opencompass.datasets.base import BaseDataset
 from opencompass.errors import DataPathError
 from opencompass.openicl.icl_evaluator import BaseEvaluator
@@ -67,18 +68,26 @@ def _load_hub(path):
     return {name: [dict(r) for r in split] for name, split in splits.items()}
 
 
-def _opencompass_local(path):
-    """OpenCompass ids like 'opencompass/gsm8k' live in ./data/gsm8k by convention
-    (prefixed by $COMPASS_DATA_CACHE when set); return that folder if it exists."""
-    if not path.startswith('opencompass/'):
-        return None
-    local = os.path.join(os.environ.get('COMPASS_DATA_CACHE', ''), 'data',
-                         path.split('/', 1)[1])
-    return local if os.path.isfile(os.path.join(local, 'test.jsonl')) else None
+def gsm8k_cot_answer(answer):
+    """A GSM8K solution as few-shot prompts show it: without the calculator
+    annotations ('<<3*2=6>>') and ending 'The answer is 42' instead of
+    '#### 42'."""
+    text = re.sub(r'<<[^<>]*>>', '', str(answer))
+    return re.sub(r'####\s*', 'The answer is ', text)
+
+
+def _with_cot_answers(splits):
+    """Each row also gets, for few-shot templates, `cot_answer` (see
+    gsm8k_cot_answer) and `final_answer` (the number after '####')."""
+    return {name: [{**row, 'cot_answer': gsm8k_cot_answer(row['answer']),
+                    'final_answer': gsm8k_dataset_postprocess(row['answer'])}
+                   for row in rows] for name, rows in splits.items()}
 
 
 class GSM8KDataset(BaseDataset):
-    """GSM8K read from `path`: a folder with test.jsonl (+ train.jsonl) or a hub id."""
+    """GSM8K read from `path`: a folder with test.jsonl (+ train.jsonl), an
+    OpenCompass id ('opencompass/gsm8k' = $COMPASS_DATA_CACHE/data/gsm8k) or a
+    hub id."""
 
     @staticmethod
     def load(path, **kwargs):
@@ -86,17 +95,10 @@ class GSM8KDataset(BaseDataset):
             raise DataPathError('GSM8KDataset needs path=: the folder holding '
                                 "GSM8K's test.jsonl")
         path = os.path.expanduser(str(path))
-        if not os.path.isdir(path):
-            local = _opencompass_local(path)
-            if local:
-                path = local
-            elif _HUB_ID.fullmatch(path) and not os.path.exists(path):
-                return _load_hub(path)
-            else:
-                raise DataPathError(
-                    f'dataset folder {path} does not exist; create it with '
-                    "test.jsonl inside, or point path= at the folder holding "
-                    "GSM8K's test.jsonl")
+        if (not os.path.exists(path) and _HUB_ID.fullmatch(path)
+                and not path.startswith(data_path.PREFIX)):
+            return _with_cot_answers(_load_hub(path))
+        path = data_path.resolve(path, 'GSM8KDataset')
         test = os.path.join(path, 'test.jsonl')
         if not os.path.isfile(test):
             raise DataPathError(
@@ -105,7 +107,7 @@ class GSM8KDataset(BaseDataset):
         splits = {'test': _read_jsonl(test)}
         train = os.path.join(path, 'train.jsonl')
         splits['train'] = _read_jsonl(train) if os.path.isfile(train) else []
-        return splits
+        return _with_cot_answers(splits)
 
 
 def _normalize(num):

@@ -9,6 +9,7 @@ import pytest
 
 from opencompass.datasets import (DemoMathDataset, GSM8KDataset, Gsm8kEvaluator,
                                   gsm8k_dataset_postprocess, gsm8k_postprocess)
+from opencompass.datasets.gsm8k import gsm8k_cot_answer
 from opencompass.errors import DataPathError
 from opencompass.openicl.icl_evaluator import AccEvaluator, BaseEvaluator
 
@@ -168,7 +169,9 @@ def test_small_folder_without_train(tmp_path):
     rows = [{'question': f'q{i}', 'answer': f'#### {i}'} for i in range(3)]
     (tmp_path / 'test.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
     ds = GSM8KDataset(path=str(tmp_path), reader_cfg=dict(READER, test_range='[1:]'))
-    assert ds.test == rows[1:] and ds.train == []
+    assert [{'question': r['question'], 'answer': r['answer']}
+            for r in ds.test] == rows[1:] and ds.train == []
+    assert ds.test[0]['cot_answer'] == 'The answer is 1'
 
 
 def test_hub_id_without_datasets_package_says_what_to_do(monkeypatch):
@@ -176,6 +179,19 @@ def test_hub_id_without_datasets_package_says_what_to_do(monkeypatch):
     with pytest.raises(DataPathError, match="'datasets' package") as e:
         GSM8KDataset(path='openai/gsm8k', reader_cfg=READER)
     assert 'point path= at the folder' in str(e.value)
+
+
+def test_cot_answer_is_the_solution_as_few_shot_prompts_show_it():
+    answer = 'He pays 3*2=<<3*2=6>>6 dollars.\n#### 6'
+    assert gsm8k_cot_answer(answer) == 'He pays 3*2=6 dollars.\nThe answer is 6'
+
+
+def test_opencompass_id_without_local_data_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv('COMPASS_DATA_CACHE', str(tmp_path))
+    with pytest.raises(DataPathError) as e:
+        GSM8KDataset(path='opencompass/gsm8k', reader_cfg=READER)
+    assert str(tmp_path / 'data' / 'gsm8k') in str(e.value)
+    assert 'COMPASS_DATA_CACHE' in str(e.value) and '\n' not in str(e.value)
 
 
 def test_opencompass_id_uses_local_data_folder(tmp_path, monkeypatch):
