@@ -37,6 +37,21 @@ DATASETS = {
     'gsm8k_dataset_postprocess':
     'opencompass.datasets.gsm8k:gsm8k_dataset_postprocess',
     'Gsm8kEvaluator': 'opencompass.datasets.gsm8k:Gsm8kEvaluator',
+    # -- multiple choice (issue 9: MMLU, ARC, HellaSwag, C-Eval) --
+    'MMLUDataset': 'opencompass.datasets.mmlu:MMLUDataset',
+    'ARCDataset': 'opencompass.datasets.arc:ARCDataset',
+    # -- end multiple choice --
+}
+
+# Text postprocessors that configs name by `type=` (the module path is
+# opencompass.utils.text_postprocessors, as upstream configs import it).
+POSTPROCESSORS = {
+    'first_option_postprocess':
+    'opencompass.utils.text_postprocessors:first_option_postprocess',
+    'first_capital_postprocess':
+    'opencompass.utils.text_postprocessors:first_capital_postprocess',
+    'match_answer_pattern':
+    'opencompass.utils.text_postprocessors:match_answer_pattern',
 }
 
 OPENICL = {
@@ -46,9 +61,11 @@ OPENICL = {
     'GenInferencer': 'opencompass.openicl.icl_inferencer:GenInferencer',
     'PPLInferencer': 'opencompass.openicl.icl_inferencer:PPLInferencer',
     'AccEvaluator': 'opencompass.openicl.icl_evaluator:AccEvaluator',
+    'AccwithDetailsEvaluator':
+    'opencompass.openicl.icl_evaluator:AccwithDetailsEvaluator',
 }
 
-REGISTRY = {**MODELS, **DATASETS, **OPENICL}
+REGISTRY = {**MODELS, **DATASETS, **OPENICL, **POSTPROCESSORS}
 
 
 def import_target(target):

@@ -195,7 +195,7 @@ def run(args):
     for group in converted:  # one backend after another, same run folder
         infer_all(group, datasets, layout, args.max_num_workers)
     eval_all(all_models, datasets, layout)
-    print(summarize(all_models, datasets, layout))
+    print(summarize(all_models, datasets, layout, cfg.get('summarizer')))
     print(f'\noutputs: {layout.root}')
     if len(backends) > 1:
         from opencompass.summarizers.compare import write_comparison
