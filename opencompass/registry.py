@@ -40,6 +40,11 @@ DATASETS = {
     # -- multiple choice (issue 9: MMLU, ARC, HellaSwag, C-Eval) --
     'MMLUDataset': 'opencompass.datasets.mmlu:MMLUDataset',
     'ARCDataset': 'opencompass.datasets.arc:ARCDataset',
+    'CEvalDataset': 'opencompass.datasets.ceval:CEvalDataset',
+    **{name: f'opencompass.datasets.hellaswag:{name}' for name in (
+        'HellaswagDataset', 'HellaswagDataset_V2', 'HellaswagDataset_V3',
+        'HellaswagDatasetwithICE', 'hellaswagDataset', 'hellaswagDataset_V2',
+        'hellaswagDataset_V3', 'hellaswagDatasetwithICE')},
     # -- end multiple choice --
 }
 

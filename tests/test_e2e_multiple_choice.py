@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from tests.datasets.mc_samples import write_arc, write_mmlu
+from tests.datasets.mc_samples import (write_arc, write_ceval, write_hellaswag,
+                                       write_mmlu)
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +78,51 @@ def test_mc_ppl_and_gen_with_groups_and_resume(cli, tmp_path):
     assert again.returncode == 0, again.stderr
     assert _table(again.stdout) == rows
     assert 'all 2 predictions exist' in again.stderr
+
+
+CONFIG_HS_CEVAL = '''
+from mmengine.config import read_base
+
+with read_base():
+    from opencompass.configs.datasets.hellaswag.hellaswag_ppl import \\
+        hellaswag_datasets
+    from opencompass.configs.datasets.hellaswag.hellaswag_gen import \\
+        hellaswag_datasets as hellaswag_gen_datasets
+    from opencompass.configs.datasets.ceval.ceval_ppl import ceval_datasets
+    from opencompass.configs.datasets.ceval.ceval_gen import \\
+        ceval_datasets as ceval_gen_datasets
+    from opencompass.configs.models.hf_smollm2.hf_smollm2_135m import models
+
+_subjects = ('computer_network', 'logic')
+_gen = [dict(d, abbr=d['abbr'] + '-gen') for d in hellaswag_gen_datasets]
+_ceval = [d for d in ceval_datasets if d['name'] in _subjects]
+_ceval_gen = [dict(d, abbr=d['abbr'] + '-gen') for d in ceval_gen_datasets
+              if d['name'] in _subjects and d['abbr'].startswith('ceval-') and
+              not d['abbr'].startswith('ceval-test-')]
+datasets = [*hellaswag_datasets, *_gen, *_ceval, *_ceval_gen]
+summarizer = dict(summary_groups=[
+    {'name': 'ceval-sample', 'subsets': [d['abbr'] for d in _ceval]},
+    {'name': 'ceval-sample-weighted', 'subsets': [d['abbr'] for d in _ceval],
+     'weights': 'num_samples'},
+])
+'''
+
+
+def test_hellaswag_and_ceval_ppl_and_gen(cli, tmp_path):
+    write_hellaswag(tmp_path / 'cache')
+    write_ceval(tmp_path / 'cache')
+    config = tmp_path / 'my_eval.py'
+    config.write_text(CONFIG_HS_CEVAL)
+    proc = cli(config, '--test-range', '[0:1]', '--max-out-len', '4', '-w',
+               'out', env={'COMPASS_DATA_CACHE': str(tmp_path / 'cache')})
+    assert proc.returncode == 0, proc.stderr
+    rows = _table(proc.stdout)
+    assert list(rows) == ['hellaswag', 'hellaswag-gen', 'ceval-computer_network',
+                          'ceval-logic', 'ceval-computer_network-gen',
+                          'ceval-logic-gen', 'ceval-sample',
+                          'ceval-sample-weighted']
+    assert [rows[n][3] for n in ('hellaswag', 'hellaswag-gen')] == ['ppl', 'gen']
+    a, b = (float(rows[f'ceval-{s}'][4]) for s in ('computer_network', 'logic'))
+    assert float(rows['ceval-sample'][4]) == pytest.approx((a + b) / 2, abs=0.01)
+    assert float(rows['ceval-sample-weighted'][4]) == pytest.approx(
+        (a + b) / 2, abs=0.01)  # 1 sample each

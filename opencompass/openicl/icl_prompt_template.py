@@ -54,8 +54,9 @@ class PromptTemplate:
 
     def render(self, row, ice=None, output_column=None, template=None,
                label=None):
-        """The prompt for `row`. With `output_column`, that column is blanked so a
-        trailing BOT round becomes the generation point. A template keyed by
+        """The prompt for `row`. With `output_column`, the BOT round that shows
+        that column becomes the generation point: it keeps only the text before
+        the column, and nothing after it is rendered. A template keyed by
         label renders the one of `label` (an in-context example's gold)."""
         if template is None and self.labels is not None:
             if label is None:
@@ -70,10 +71,16 @@ class PromptTemplate:
             if self.ice_token:
                 text = text.replace(self.ice_token, str(ice or ''))
             return text
+        cut = '{' + str(output_column) + '}' if output_column else None
         items = PromptList()
         for part in ('begin', 'round', 'end'):
             section = template.get(part) or []
             for item in [section] if isinstance(section, (str, dict)) else section:
+                if (cut and isinstance(item, dict) and item.get('role') == 'BOT'
+                        and cut in item.get('prompt', '')):
+                    item = dict(item, prompt=item['prompt'].split(cut)[0])
+                    items.extend(self._render_item(item, row, ice))
+                    return items  # the generation point
                 items.extend(self._render_item(item, row, ice))
         return items
 

@@ -26,7 +26,7 @@ def build_table(models, datasets, layout, summarizer=None):
     from opencompass.summarizers.groups import group_scores, groups_of
     abbrs = [model_abbr(m) for m in models]
     header = ['dataset', 'version', 'metric', 'mode', *abbrs]
-    rows, failures, scores, modes = [], [], {}, {}
+    rows, failures, scores, counts, modes = [], [], {}, {}, {}
     for d in datasets:
         d_abbr = dataset_abbr(d)
         results = {}
@@ -46,9 +46,10 @@ def build_table(models, datasets, layout, summarizer=None):
             failures.append(failed or '0')
         scores[d_abbr] = {a: r[metrics[0]] for a, r in results.items()
                           if isinstance(r.get(metrics[0]), (int, float))}
+        counts[d_abbr] = {a: r.get('num_samples', 0) for a, r in results.items()}
         modes[d_abbr] = _mode(d)
-    for name, metric, values, subsets in group_scores(groups_of(summarizer),
-                                                      scores, abbrs):
+    for name, metric, values, subsets in group_scores(
+            groups_of(summarizer), scores, abbrs, counts):
         found = {modes[s] for s in subsets}
         modes[name] = found.pop() if len(found) == 1 else 'mixed'
         rows.append([name, '-', metric, modes[name],

@@ -3,7 +3,8 @@ subjects, C-Eval's 52), shown after the subsets in the summary table.
 
 A group is `{'name': 'mmlu', 'subsets': [abbr, ...]}`, optionally with
 `'weights': {abbr: weight}` (then the row is a weighted average, e.g. by the
-number of test questions per subject). Subsets may be other groups (computed
+number of test questions per subject) or `'weights': 'num_samples'` (weighted
+by the samples each subset scored in this run). Subsets may be other groups (computed
 first, in order). A group row appears only when every subset has a score for a
 model, so a partial run never passes for the full benchmark.
 
@@ -42,10 +43,12 @@ def _average(values, weights=None):
     return sum(v * w for v, w in zip(values, weights)) / total if total else None
 
 
-def group_scores(groups, scores, models):
-    """[(name, metric, {model: value}, subsets)] for the groups whose subsets all have
-    scores; `scores[abbr][model]` holds each dataset's main metric and is
-    extended with the group results (so groups can nest)."""
+def group_scores(groups, scores, models, counts=None):
+    """[(name, metric, {model: value}, subsets)] for the groups whose subsets
+    all have scores; `scores[abbr][model]` holds each dataset's main metric and
+    `counts[abbr][model]` its number of samples; both are extended with the
+    group results (so groups can nest)."""
+    counts = {} if counts is None else counts
     rows = []
     for group in groups:
         subsets = [s if isinstance(s, str) else s[0] for s in group['subsets']]
@@ -58,9 +61,15 @@ def group_scores(groups, scores, models):
             got = [scores[s].get(model) for s in subsets]
             if any(v is None for v in got):
                 continue
-            w = [weights.get(s, 0) for s in subsets] if weights else None
+            if weights == 'num_samples':
+                w = [counts.get(s, {}).get(model, 0) for s in subsets]
+            else:
+                w = [weights.get(s, 0) for s in subsets] if weights else None
             values[model] = _average(got, w)
         if values:
             scores[group['name']] = values
+            counts[group['name']] = {
+                m: sum(counts.get(s, {}).get(m, 0) for s in subsets)
+                for m in values}
             rows.append((group['name'], metric, values, subsets))
     return rows

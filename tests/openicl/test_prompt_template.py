@@ -104,3 +104,13 @@ def test_label_keyed_ice_shows_each_example_with_its_gold():
     text = FixKRetriever(fix_id_list=[0, 1]).build_ice([0, 1], train, ice,
                                                        'target')
     assert text == 'x? Answer: B\ny? Answer: A\n'
+
+
+def test_generation_point_is_where_the_output_column_is_shown():
+    t = PromptTemplate(dict(round=[
+        dict(role='HUMAN', prompt='{question}'),
+        dict(role='BOT', prompt='Answer: {answer}\n'),
+        dict(role='HUMAN', prompt='never rendered')]))
+    assert t.render(ROW, output_column='answer') == [
+        {'role': 'HUMAN', 'prompt': 'What is 2+3?'},
+        {'role': 'BOT', 'prompt': 'Answer: '}]

@@ -141,3 +141,37 @@ def test_installed_wheel_ships_the_configs(tmp_path, repo_root):
     assert proc.returncode == 0, proc.stderr
     where, abbr = proc.stdout.split()
     assert where.startswith(str(target)) and abbr == 'gsm8k'
+
+
+def _shipped_configs():
+    import glob
+    import os
+    root = os.path.join(os.path.dirname(__file__), '..', '..', 'opencompass',
+                        'configs')
+    return sorted(os.path.relpath(p, root) for p in glob.glob(
+        os.path.join(root, '**', '*.py'), recursive=True)
+        if not p.endswith('__init__.py'))
+
+
+@pytest.mark.parametrize('rel', _shipped_configs())
+def test_every_shipped_config_loads(rel):
+    import opencompass
+    cfg = load_config(f'{opencompass.__path__[0]}/configs/{rel}')
+    for key, value in cfg.items():
+        if key.endswith('_datasets'):
+            assert value and all('abbr' in d and 'type' in d for d in value)
+
+
+def test_upstream_summarizer_idiom(tmp_path):
+    text = UPSTREAM_STYLE.replace(
+        '        models as chat_models\n',
+        '        models as chat_models\n'
+        '    from opencompass.configs.summarizers.groups.mmlu import \\\n'
+        '        mmlu_summary_groups\n'
+        '    from opencompass.configs.summarizers.groups.ceval import \\\n'
+        '        ceval_summary_groups\n')
+    text += ("summarizer = dict(summary_groups=sum([v for k, v in "
+             "locals().items() if k.endswith('_summary_groups')], []))\n")
+    cfg = load_config(write(tmp_path, 'my_eval.py', text))
+    names = [g['name'] for g in cfg.summarizer['summary_groups']]
+    assert 'mmlu' in names and 'ceval' in names and 'mmlu-weighted' in names
