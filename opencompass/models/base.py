@@ -121,9 +121,10 @@ class BaseModel:
         raise NotImplementedError
 
     def get_ppl(self, inputs, mask_length=None) -> List[float]:
-        raise NotImplementedError(
-            f'{type(self).__name__} cannot score perplexity; use a GenInferencer '
-            'dataset or a backend that returns prompt logprobs')
+        from opencompass.errors import ConfigError
+        raise ConfigError(
+            f'{type(self).__name__} cannot score perplexity (a PPLInferencer '
+            'dataset); use a _gen dataset config, or -a hf, vllm or openai')
 
     def get_ppl_groups(self, groups, batch_size=None) -> List[List[float]]:
         """`get_ppl` of each group of texts (one question's options). Backends
