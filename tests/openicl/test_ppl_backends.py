@@ -75,3 +75,34 @@ def test_backend_without_perplexity_is_one_line(arc_run, monkeypatch, capsys,
     assert main([*arc_run, '-a', backend]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith('error: ') and 'cannot score perplexity' in err
+
+
+def _fault_server():
+    path = pathlib.Path(__file__).parents[1] / 'api' / 'fault_server.py'
+    if 'fault_server' not in sys.modules:
+        spec = importlib.util.spec_from_file_location('fault_server', path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules['fault_server'] = module
+        spec.loader.exec_module(module)
+    return sys.modules['fault_server'].FaultServer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('engine', ['vllm', 'sglang'])
+def test_arc_ppl_through_an_openai_server(arc_run, tmp_path, engine):
+    """-a openai: every option is scored from the server's prompt logprobs
+    (echo for vLLM, /generate for SGLang); the stand-in gives every token the
+    same logprob, so all options tie and the first label wins."""
+    with _fault_server()(engine) as srv:
+        rc = main([*arc_run, '-a', 'openai', '--api-base', srv.base_url,
+                   '--server-type', engine])
+        scored = [r for r in srv.requests
+                  if r['path'].endswith(('/completions', '/generate'))]
+    assert rc == 0
+    assert len(scored) == 12  # 3 four-option questions
+    run = tmp_path / 'out' / sorted((tmp_path / 'out').iterdir())[-1]
+    model = next((run / 'predictions').iterdir())
+    preds = [json.loads(line) for line in
+             (model / 'ARC-c.jsonl').read_text().splitlines()]
+    assert sorted(p['prediction'] for p in preds) == ['A', 'A', 'A']
+    assert not any(p.get('error') for p in preds)
