@@ -19,7 +19,10 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'benchmarks')),
-    package_data={'opencompass': ['datasets/data/**/*.jsonl']},
+    # The model, dataset and summarizer configs ship as data: their folders are
+    # not packages, and `read_base()` reads them as files.
+    package_data={'opencompass': ['datasets/data/**/*.jsonl',
+                                  'configs/**/*.py', 'configs/**/*.md']},
     include_package_data=True,
     python_requires='>=3.9',
     install_requires=requirements('runtime.txt'),

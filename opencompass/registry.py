@@ -59,6 +59,26 @@ DATASETS = {
     'bbh_freeform_postprocess':
     'opencompass.datasets.bbh:bbh_freeform_postprocess',
     # -- end HumanEval, MATH, BBH --
+    # -- multiple choice (issue 9: MMLU, ARC, HellaSwag, C-Eval) --
+    'MMLUDataset': 'opencompass.datasets.mmlu:MMLUDataset',
+    'ARCDataset': 'opencompass.datasets.arc:ARCDataset',
+    'CEvalDataset': 'opencompass.datasets.ceval:CEvalDataset',
+    **{name: f'opencompass.datasets.hellaswag:{name}' for name in (
+        'HellaswagDataset', 'HellaswagDataset_V2', 'HellaswagDataset_V3',
+        'HellaswagDatasetwithICE', 'hellaswagDataset', 'hellaswagDataset_V2',
+        'hellaswagDataset_V3', 'hellaswagDatasetwithICE')},
+    # -- end multiple choice --
+}
+
+# Text postprocessors that configs name by `type=` (the module path is
+# opencompass.utils.text_postprocessors, as upstream configs import it).
+POSTPROCESSORS = {
+    'first_option_postprocess':
+    'opencompass.utils.text_postprocessors:first_option_postprocess',
+    'first_capital_postprocess':
+    'opencompass.utils.text_postprocessors:first_capital_postprocess',
+    'match_answer_pattern':
+    'opencompass.utils.text_postprocessors:match_answer_pattern',
 }
 
 OPENICL = {
@@ -68,6 +88,8 @@ OPENICL = {
     'GenInferencer': 'opencompass.openicl.icl_inferencer:GenInferencer',
     'PPLInferencer': 'opencompass.openicl.icl_inferencer:PPLInferencer',
     'AccEvaluator': 'opencompass.openicl.icl_evaluator:AccEvaluator',
+    'AccwithDetailsEvaluator':
+    'opencompass.openicl.icl_evaluator:AccwithDetailsEvaluator',
 }
 
 # Runners, partitioners and task types of an `infer` section (issue 11).
@@ -82,7 +104,7 @@ RUNNERS = {
     'OpenICLEvalTask': 'opencompass.tasks.task_types:OpenICLEvalTask',
 }
 
-REGISTRY = {**MODELS, **DATASETS, **OPENICL, **RUNNERS}
+REGISTRY = {**MODELS, **DATASETS, **POSTPROCESSORS, **OPENICL, **RUNNERS}
 
 
 def import_target(target):

@@ -241,7 +241,7 @@ def run(args):
             infer_all(group, datasets, layout, runner=runner,
                       partitioner=partitioner)
         results = eval_all(all_models, datasets, layout)
-        print(summarize(all_models, datasets, layout))
+        print(summarize(all_models, datasets, layout, cfg.get('summarizer')))
         print(f'\noutputs: {layout.root}')
         if len(backends) > 1:
             from opencompass.summarizers.compare import write_comparison

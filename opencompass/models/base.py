@@ -141,9 +141,20 @@ class BaseModel:
         raise NotImplementedError
 
     def get_ppl(self, inputs, mask_length=None) -> List[float]:
-        raise NotImplementedError(
-            f'{type(self).__name__} cannot score perplexity; use a GenInferencer '
-            'dataset or a backend that returns prompt logprobs')
+        from opencompass.errors import ConfigError
+        raise ConfigError(
+            f'{type(self).__name__} cannot score perplexity (a PPLInferencer '
+            'dataset); use a _gen dataset config, or -a hf, vllm or openai')
+
+    def get_ppl_groups(self, groups, batch_size=None) -> List[List[float]]:
+        """`get_ppl` of each group of texts (one question's options). Backends
+        that can share a group's common prompt override this."""
+        flat = [text for group in groups for text in group]
+        scores, out = self.get_ppl(flat), []
+        for group in groups:
+            out.append(scores[:len(group)])
+            scores = scores[len(group):]
+        return out
 
     def close(self):
         """Release the engine (GPU memory, worker processes, connections)."""

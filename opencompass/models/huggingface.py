@@ -40,6 +40,10 @@ def _load_failed(path, err):
 class HuggingFaceBaseModel(BaseModel):
     """A causal LM used as a base model: prompts are flattened text."""
 
+    # Perplexity scoring: at most this many (rows x padded length) tokens per
+    # forward pass, which bounds the logits held in memory.
+    ppl_max_tokens = 4096
+
     def __init__(self, path, model_kwargs=None, tokenizer_path=None,
                  tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
                  generation_kwargs=None, max_seq_len=None, meta_template=None,
@@ -211,7 +215,10 @@ class HuggingFaceBaseModel(BaseModel):
     # ---- scoring ----------------------------------------------------------
     def get_ppl(self, inputs, mask_length=None):
         """Mean token NLL of each text; `mask_length[i]` leading tokens (the
-        context) are left out of the mean."""
+        context) are left out of the mean. Without mask_length the texts are
+        scored as one group, their common prefix read once (see _ppl)."""
+        if mask_length is None:
+            return self.get_ppl_groups([list(inputs)])[0]
         import torch
         texts = [self.render(p) for p in inputs]
         enc = self.tokenizer(texts, return_tensors='pt', padding=True,
@@ -221,13 +228,22 @@ class HuggingFaceBaseModel(BaseModel):
             logits = self.model(**enc).logits[:, :-1].float()
         labels = enc['input_ids'][:, 1:]
         mask = enc['attention_mask'][:, 1:].clone()
-        if mask_length is not None:
-            pad = (enc['attention_mask'] == 0).sum(1)  # left padding
-            for i, n in enumerate(mask_length):
-                mask[i, :max(0, int(pad[i]) + n - 1)] = 0
+        pad = (enc['attention_mask'] == 0).sum(1)  # left padding
+        for i, n in enumerate(mask_length):
+            # the first real token has no context of its own: never scored
+            mask[i, :max(0, int(pad[i]) + max(n, 1) - 1)] = 0
         nll = torch.nn.functional.cross_entropy(
             logits.transpose(1, 2), labels, reduction='none') * mask
         return (nll.sum(1) / mask.sum(1).clamp(min=1)).tolist()
+
+    def get_ppl_groups(self, groups, batch_size=None):
+        """Mean token NLL of each option of each group (one question's
+        options): each group's shared prompt is read once, and batches are
+        packed by length (see _ppl)."""
+        from opencompass.models._ppl import grouped_ppl
+        ids = [[self.encode(p) for p in group] for group in groups]
+        return grouped_ppl(self.model, ids, self.tokenizer.pad_token_id,
+                           max_tokens=self.ppl_max_tokens, max_units=batch_size)
 
 
 HuggingFace = HuggingFaceBaseModel

@@ -38,7 +38,10 @@ class PPLInferencer:
     """Multiple choice by perplexity: one prompt per label, the lowest NLL wins.
 
     `prompts[i]` is a dict label -> prompt; the prediction is the label whose
-    prompt the model finds most likely (`model.get_ppl`).
+    prompt the model finds most likely. Questions go to the model
+    `batch_size` at a time, longest first, as groups of options
+    (`model.get_ppl_groups`), so a backend can read each question's shared
+    prompt once and batch questions of similar length together.
     """
 
     mode = 'ppl'
@@ -51,13 +54,15 @@ class PPLInferencer:
     def infer(self, model, prompts, todo, writer, max_out_len, batch_size, desc=''):
         from opencompass.models.base import Generation
         start = time.perf_counter()
+        texts = {i: [model.to_text(p) for p in prompts[i].values()] for i in todo}
+        order = sorted(todo, key=lambda i: -max(map(len, texts[i])))
+        step = max(1, batch_size)
         with progress_bar(len(todo), desc) as bar:
-            for s in range(0, len(todo), max(1, batch_size)):
-                chunk = todo[s:s + batch_size]
-                for i in chunk:
+            for s in range(0, len(order), step):
+                chunk = order[s:s + step]
+                scores = model.get_ppl_groups([texts[i] for i in chunk])
+                for i, ppl in zip(chunk, scores):
                     labels = list(prompts[i])
-                    texts = [model.to_text(prompts[i][lab]) for lab in labels]
-                    ppl = model.get_ppl(texts)
                     best = labels[min(range(len(labels)), key=ppl.__getitem__)]
                     writer.write(i, prompts[i], Generation(text=str(best)))
                     bar.update(1)

@@ -14,14 +14,18 @@ class BaseRetriever:
         """Train-row ids for each test row."""
         raise NotImplementedError
 
-    def build_ice(self, ids, train, ice_template):
-        """The in-context examples as one string or as rounds."""
+    def build_ice(self, ids, train, ice_template, output_column=None):
+        """The in-context examples as one string or as rounds. A template keyed
+        by label shows each example with the template of its gold label."""
         if not ids:
             return '' if ice_template is None or not ice_template.is_rounds else []
         if ice_template is None:
             raise ConfigError('a few-shot retriever needs an ice_template in '
                               'infer_cfg to render its examples')
-        rendered = [ice_template.render(train[i]) for i in ids]
+        labeled = ice_template.labels is not None and output_column
+        rendered = [ice_template.render(
+            train[i], label=train[i].get(output_column) if labeled else None)
+            for i in ids]
         if ice_template.is_rounds:
             return [item for rounds in rendered for item in rounds]
         return self.ice_separator.join(rendered) + self.ice_eos_token

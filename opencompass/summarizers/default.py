@@ -20,11 +20,13 @@ def _mode(dataset_cfg):
     return 'ppl' if 'PPL' in name else 'gen'
 
 
-def build_table(models, datasets, layout):
-    """(header, rows) from the results files of a run."""
+def build_table(models, datasets, layout, summarizer=None):
+    """(header, rows) from the results files of a run: one row per dataset and
+    metric, then one per summary group (see groups.py)."""
+    from opencompass.summarizers.groups import group_scores, groups_of
     abbrs = [model_abbr(m) for m in models]
     header = ['dataset', 'version', 'metric', 'mode', *abbrs]
-    rows, failures = [], []
+    rows, failures, scores, counts, modes = [], [], {}, {}, {}
     for d in datasets:
         d_abbr = dataset_abbr(d)
         results = {}
@@ -42,6 +44,17 @@ def build_table(models, datasets, layout):
             rows.append([d_abbr, config_hash(d.get('infer_cfg', {})), metric,
                          _mode(d), *cells])
             failures.append(failed or '0')
+        scores[d_abbr] = {a: r[metrics[0]] for a, r in results.items()
+                          if isinstance(r.get(metrics[0]), (int, float))}
+        counts[d_abbr] = {a: r.get('num_samples', 0) for a, r in results.items()}
+        modes[d_abbr] = _mode(d)
+    for name, metric, values, subsets in group_scores(
+            groups_of(summarizer), scores, abbrs, counts):
+        found = {modes[s] for s in subsets}
+        modes[name] = found.pop() if len(found) == 1 else 'mixed'
+        rows.append([name, '-', metric, modes[name],
+                     *[_fmt(values.get(a)) for a in abbrs]])
+        failures.append('0')
     if any(f != '0' for f in failures):
         header.append('failed')
         rows = [row + [f] for row, f in zip(rows, failures)]
@@ -52,10 +65,12 @@ def _fmt(value):
     return '-' if value is None else f'{value:.2f}'
 
 
-def summarize(models, datasets, layout):
-    """Write the summary files and return the text table."""
+def summarize(models, datasets, layout, summarizer=None):
+    """Write the summary files and return the text table. `summarizer` is the
+    config's summarizer dict (its summary_groups); None uses the built-in
+    groups."""
     from tabulate import tabulate
-    header, rows = build_table(models, datasets, layout)
+    header, rows = build_table(models, datasets, layout, summarizer)
     text = tabulate(rows, headers=header, tablefmt='simple', stralign='left',
                     disable_numparse=True)
     os.makedirs(layout.summary, exist_ok=True)

@@ -41,10 +41,14 @@ def render_prompts(dataset_cfg, ds):
     _check_columns(ds, dataset_abbr(dataset_cfg))
     prompts = []
     for row, ice_ids in zip(ds.test, retriever.retrieve(ds)):
-        ice = retriever.build_ice(ice_ids, ds.train, ice_t)
+        ice = retriever.build_ice(ice_ids, ds.train, ice_t, ds.output_column)
         if inferencer.mode == 'ppl':
-            prompts.append({label: tmpl.render(row, ice, template=t)
-                            for label, t in tmpl.template.items()})
+            if tmpl.labels is None:
+                raise ConfigError(
+                    f'dataset {dataset_abbr(dataset_cfg)}: a PPLInferencer needs '
+                    'a prompt_template keyed by label, e.g. {"A": ..., "B": ...}')
+            prompts.append({label: tmpl.render(row, ice, label=label)
+                            for label in tmpl.labels})
         else:
             prompts.append(tmpl.render(row, ice, output_column=ds.output_column))
     return prompts, inferencer

@@ -11,27 +11,47 @@ from opencompass.errors import ConfigError, UnknownNameError
 from opencompass.registry import REGISTRY, type_name
 
 
+def package_configs():
+    """The configs shipped inside the package (`opencompass.configs`): the
+    source of truth for model and dataset configs."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__))), 'configs')
+
+
 def config_roots():
-    """Where `--models NAME` / `--datasets NAME` look: ./configs, then the
-    configs folder shipped beside the package."""
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__))))
-    roots = [os.path.abspath('configs'), os.path.join(here, 'configs')]
+    """Where `--models NAME` / `--datasets NAME` look: ./configs (the user's
+    own), then `opencompass/configs`."""
+    roots = [os.path.abspath('configs'), package_configs()]
     return list(dict.fromkeys(r for r in roots if os.path.isdir(r)))
 
 
 def load_config(path):
-    """The mmengine Config of `path`, with user-fixable failures as ConfigError."""
+    """The mmengine Config of `path`, with user-fixable failures as ConfigError.
+
+    Every lazily imported name is resolved here, so a mistyped import fails at
+    load time (also under --dry-run) with one line naming it and its nearest
+    existing spellings (see config_errors)."""
     from mmengine.config import Config
+
+    from opencompass.utils import config_errors, mmengine_compat
     if not os.path.isfile(path):
         raise ConfigError(f'config file {path} does not exist; give the path of a '
                           'Python config such as configs/eval_demo.py')
+    mmengine_compat.apply()
     try:
-        return Config.fromfile(path, format_python_code=False)
+        cfg = Config.fromfile(path, format_python_code=False)
     except Exception as err:  # SyntaxError, NameError, ImportError in the file
+        line = config_errors.explain(err, path)
+        if line:
+            raise ConfigError(line) from None
         reason = ' '.join(str(err).split())[:300]
         raise ConfigError(f'config {path} cannot be read: {type(err).__name__}: '
                           f'{reason}; fix the file and try again') from None
+    line = config_errors.check_lazy_imports(
+        list(dict.values(cfg._cfg_dict)))
+    if line:
+        raise ConfigError(line)
+    return cfg
 
 
 def _collect(cfg, kind):
@@ -50,7 +70,7 @@ def _collect(cfg, kind):
 
 
 def find_named_configs(kind, names):
-    """Model or dataset dicts from config files under configs/<kind>/ by stem."""
+    """Model or dataset dicts from config files under <root>/<kind>/ by stem."""
     files = {}
     for root in config_roots():
         for path in glob.glob(os.path.join(root, kind, '**', '*.py'),
@@ -62,7 +82,7 @@ def find_named_configs(kind, names):
         if stem not in files:
             close = difflib.get_close_matches(stem, list(files), n=5, cutoff=0.4)
             hint = ('; close matches: ' + ', '.join(close)) if close else (
-                f'; see the files under configs/{kind}/')
+                f'; see the files under opencompass/configs/{kind}/')
             raise UnknownNameError(f'no {kind[:-1]} config named {name!r}{hint}')
         found = _collect(load_config(files[stem]), kind)
         if not found:

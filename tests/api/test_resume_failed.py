@@ -13,7 +13,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 CONFIG = '''
 from mmengine.config import read_base
 with read_base():
-    from .configs.datasets.demo_math.demo_math_gen import demo_math_datasets
+    from opencompass.configs.datasets.demo_math.demo_math_gen import demo_math_datasets
 datasets = demo_math_datasets
 models = [dict(type='OpenAISDK', abbr='fake-api', path='fake-model',
                openai_api_base={base!r}, key='sk-test-secret-123456', mode='chat',

@@ -43,7 +43,7 @@ def _config(tmp_path, model, dataset_path='demo_math'):
     text = f'''
 from mmengine.config import read_base
 with read_base():
-    from .configs.datasets.demo_math.demo_math_gen import demo_math_datasets
+    from opencompass.configs.datasets.demo_math.demo_math_gen import demo_math_datasets
 datasets = demo_math_datasets
 datasets[0]['path'] = {dataset_path!r}
 models = [{model}]

@@ -83,3 +83,34 @@ def test_fixk_string_examples_and_range_check():
 
 def test_zero_retriever():
     assert ZeroRetriever().retrieve(_DS) == [[], []]
+
+
+def test_templates_keyed_by_label_for_perplexity():
+    t = PromptTemplate({o: f'</E>{{question}} Answer: {o}' for o in 'AB'},
+                       ice_token='</E>')
+    assert t.labels == ['A', 'B'] and not t.is_rounds
+    assert t.render(ROW, ice='Q0 Answer: B\n', label='B') == \
+        'Q0 Answer: B\nWhat is 2+3? Answer: B'
+    with pytest.raises(ConfigError, match='needs a PPLInferencer'):
+        t.render(ROW)
+    numeric = PromptTemplate({0: 'zero {question}', 1: 'one {question}'})
+    assert numeric.render(ROW, label='1') == 'one What is 2+3?'
+
+
+def test_label_keyed_ice_shows_each_example_with_its_gold():
+    ice = PromptTemplate({o: f'{{question}} Answer: {o}' for o in 'AB'})
+    train = [{'question': 'x?', 'target': 'B'}, {'question': 'y?',
+                                                  'target': 'A'}]
+    text = FixKRetriever(fix_id_list=[0, 1]).build_ice([0, 1], train, ice,
+                                                       'target')
+    assert text == 'x? Answer: B\ny? Answer: A\n'
+
+
+def test_generation_point_is_where_the_output_column_is_shown():
+    t = PromptTemplate(dict(round=[
+        dict(role='HUMAN', prompt='{question}'),
+        dict(role='BOT', prompt='Answer: {answer}\n'),
+        dict(role='HUMAN', prompt='never rendered')]))
+    assert t.render(ROW, output_column='answer') == [
+        {'role': 'HUMAN', 'prompt': 'What is 2+3?'},
+        {'role': 'BOT', 'prompt': 'Answer: '}]

@@ -32,3 +32,12 @@ class AccEvaluator(BaseEvaluator):
         correct = sum(d['correct'] for d in details)
         accuracy = 100 * correct / len(details) if details else 0.0
         return {'accuracy': accuracy, 'details': details}
+
+
+class AccwithDetailsEvaluator(AccEvaluator):
+    """Accuracy with one detail per sample (prediction, gold, correct).
+
+    OpenCompass keeps this name for evaluators whose per-sample details are
+    wanted in the results; every evaluator here writes them, so it scores
+    exactly like AccEvaluator.
+    """
