@@ -62,9 +62,9 @@ def resolve(path, what, kind='any'):
             return local
         raise DataPathError(f'{what} data not found: looked for {local} (for '
                             f'{path}); {HOW_TO_GET}')
-    raise DataPathError(f'{what} data not found: looked for {path}; point path= '
-                        "at the data, or use an OpenCompass id like "
-                        "'opencompass/<name>'")
+    raise DataPathError(f'{what} data not found: looked for {path}, which does '
+                        'not exist; point path= at the data, or use an '
+                        "OpenCompass id like 'opencompass/<name>'")
 
 
 def find_file(folder, names, what):

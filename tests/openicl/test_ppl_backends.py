@@ -65,16 +65,21 @@ def test_arc_ppl_through_vllm_scores_every_option(arc_run, tmp_path,
 
 
 @pytest.mark.parametrize('backend', ['sglang', 'lmdeploy'])
-def test_backend_without_perplexity_is_one_line(arc_run, monkeypatch, capsys,
-                                                backend):
+def test_arc_ppl_through_sglang_and_lmdeploy(arc_run, tmp_path, monkeypatch,
+                                            backend):
+    """-a sglang / -a lmdeploy score every option through the engine's own
+    perplexity path (stand-ins checked against the pinned engines' contracts)."""
     standins = _standins()
     standins.install(monkeypatch, backend)
     from opencompass.models import _engine_utils
     monkeypatch.setattr(_engine_utils, 'load_hf_tokenizer',
                         lambda path, **kw: standins.FakeTokenizer(path))
-    assert main([*arc_run, '-a', backend]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith('error: ') and 'cannot score perplexity' in err
+    assert main([*arc_run, '-a', backend]) == 0
+    run = tmp_path / 'out' / sorted((tmp_path / 'out').iterdir())[-1]
+    preds_file, = (run / 'predictions').rglob('ARC-c.jsonl')
+    preds = [json.loads(line) for line in preds_file.read_text().splitlines()]
+    assert sorted(p['idx'] for p in preds) == [0, 1, 2]
+    assert all(p['prediction'] in 'ABCD' and not p.get('error') for p in preds)
 
 
 def _fault_server():
