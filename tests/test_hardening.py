@@ -359,3 +359,24 @@ def test_non_utf8_data_file_is_one_line(tmp_path):
 def test_bad_cli_values_are_one_line(tmp_path, flags, expect):
     (tmp_path / 'cfg.py').write_text(scripted_config_text(n=2))
     assert expect in _one_error(_cli(['cfg.py', '--dry-run', *flags], tmp_path))
+
+
+def test_import_typo_and_unknown_api_field(tmp_path):
+    """Two of the tracebacks of the issue: a mistyped import in a config
+    (also under --dry-run), and a field OpenAISDK does not take."""
+    (tmp_path / 'typo.py').write_text(
+        'from opencompass.models import HuggingFacewithChatTemplat\n'
+        "models = [dict(type=HuggingFacewithChatTemplat, path='x')]\n")
+    for extra in ([], ['--dry-run']):
+        line = _one_error(_cli(['typo.py', *extra], tmp_path))
+        assert 'typo.py line 1' in line and 'HuggingFacewithChatTemplate' in line
+    text = scripted_config_text(n=2).replace(
+        "type='scripted_model.ScriptedModel', abbr='scripted', delay=0.0,",
+        "type='OpenAISDK', abbr='api', path='m', key='EMPTY', "
+        "openai_api_base='http://127.0.0.1:9/v1', rpm_verbose=True, foo_bar=3,")
+    text = text.replace("fail_mod=0, crash_once_file=None,", '')
+    (tmp_path / 'api.py').write_text(text)
+    proc = _cli(['api.py', '-w', 'out'], tmp_path)
+    line = _one_error(proc)
+    assert '127.0.0.1:9' in line  # got as far as the server: no TypeError
+    assert 'does not use foo_bar' in proc.stderr
