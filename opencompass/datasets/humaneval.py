@@ -119,11 +119,13 @@ class HumanEvalEvaluator(BaseEvaluator):
         jobs = list(zip(test_set, [str(p) for p in predictions]))
         with ThreadPoolExecutor(self.workers) as pool:
             runs = list(pool.map(self._run, jobs))
-        # A program that timed out next to a CPU hog (a fork bomb in another
-        # sample) may just have been starved: it gets one more run, alone.
-        for i, run in enumerate(runs):
-            if run.status == 'timeout':
-                runs[i] = self._run(jobs[i])
+        # A hostile program (a fork bomb, a CPU hog) can starve or out-fork
+        # its neighbours; it always ends in a timeout. When one did, every
+        # failed program gets one more run, alone.
+        if any(run.status == 'timeout' for run in runs):
+            for i, run in enumerate(runs):
+                if not run.passed:
+                    runs[i] = self._run(jobs[i])
         details, by_task = [], defaultdict(list)
         for (problem, completion), run in zip(jobs, runs):
             by_task[problem['task_id']].append(run.passed)
