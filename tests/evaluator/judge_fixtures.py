@@ -31,6 +31,6 @@ def verdicts(table, default='A'):
 
 
 def api_judge(base, retry=0, **extra):
-    return dict(type='OpenAISDK', abbr='scripted-judge', path='judge-model',
-                openai_api_base=base, key='EMPTY', retry=retry, batch_size=4,
-                max_out_len=8, **extra)
+    return {**dict(type='OpenAISDK', abbr='scripted-judge', path='judge-model',
+                   openai_api_base=base, key='EMPTY', retry=retry, batch_size=4,
+                   max_out_len=8), **extra}

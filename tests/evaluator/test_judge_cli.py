@@ -227,3 +227,41 @@ def test_judge_flags_are_checked(tmp_path, math_data):
     assert proc.returncode == 2 and 'needs --judge-api-base' in proc.stderr
     proc = _cli(tmp_path, cfg, '--dry-run', '--judge-api-base', 'nope')
     assert proc.returncode == 2 and '--judge-api-base' in proc.stderr
+
+
+def test_a_kill_while_judging_loses_no_verdict(tmp_path, math_data, servers):
+    """SIGKILL with verdicts of P0..P3 logged and P5's judge call hanging:
+    `-r` asks the judge only about the samples without a verdict."""
+    import signal
+    import time
+    model_srv, judge_srv = servers
+    judge_srv.script('P5:', 'slow:60')
+    cfg = _write_config(tmp_path, math_data, model_srv.base_url,
+                        api_judge(judge_srv.base_url, batch_size=1))
+    env = {**os.environ, 'PYTHONPATH': str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(REPO / 'run.py'), str(cfg),
+                             '-w', 'w'], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    log = None
+    while time.monotonic() < deadline:
+        found = list((tmp_path / 'w').glob('*/judge/scripted-api/*.jsonl'))
+        if found and len(found[0].read_text().splitlines()) >= 5:
+            log = found[0]
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert log is not None, proc.stderr.read().decode()[-2000:]
+    before = {json.loads(line)['idx'] for line in log.read_text().splitlines()}
+    assert before == {0, 1, 2, 3, 4}  # judged one at a time, in order
+    asked = len(judge_srv.requests)
+
+    resumed = _cli(tmp_path, cfg, '-w', 'w', '-r')
+    assert resumed.returncode == 0, resumed.stderr
+    new = [r['text'] for r in judge_srv.requests[asked:]]
+    assert len(new) == 1 and 'P5:' in new[0]
+    result = json.loads((_run(tmp_path) / 'results' / 'scripted-api' /
+                         'math-judged.json').read_text())
+    assert result['judged'] == 6 and result['accuracy'] == 50.0

@@ -180,3 +180,15 @@ def test_cascade_needs_a_rule():
     with pytest.raises(ConfigError, match='rule_evaluator'):
         CascadeEvaluator(llm_evaluator=dict(
             type='GenericLLMEvaluator', prompt_template=PROMPT_TEMPLATE))
+
+
+def test_an_api_judge_keeps_batch_size_requests_in_flight(tmp_path):
+    with FaultServer('vllm', models=('judge-model', ),
+                     answer=verdicts(SCRIPT)) as srv:
+        for i in range(6):
+            srv.script(f'P{i}:', 'slow:0.3')
+        with JudgePool() as pool:
+            ev = _evaluator(srv.base_url)  # batch_size=4
+            ev.set_judge_context(JudgeContext(pool, None))
+            ev.score(['x'] * 6, REFS, ROWS)
+        assert srv.max_in_flight == 4

@@ -119,3 +119,10 @@ def test_evaluators_import_without_engines():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == '[]'
+
+
+def test_judge_fields_are_validated_like_model_fields():
+    from opencompass.utils.validate import validate_judges
+    with pytest.raises(ConfigError, match=r"judge judge-hf\.max_out_len: "
+                       'expected a positive integer'):
+        validate_judges([dict(HF_JUDGE, max_out_len='16')])
