@@ -159,13 +159,21 @@ def convert_judges(datasets, backend, api_base=None, api_key=None,
                    api_model=None, server_type=None):
     """Copies of `datasets` whose judges run on `backend` (change_accelerator,
     the same rules as the evaluated models)."""
+    from opencompass.errors import UnknownModelTypeError
     from opencompass.utils.run import change_accelerator
     datasets = copy.deepcopy(datasets)
     for dataset in datasets:
         for ev in judged_evaluators(dataset):
-            if ev.get('judge_cfg'):
+            if not ev.get('judge_cfg'):
+                continue
+            try:
                 ev['judge_cfg'] = change_accelerator(
                     [ev['judge_cfg']], backend, api_base=api_base,
                     api_key=api_key, api_model=api_model,
                     server_type=server_type)[0]
+            except UnknownModelTypeError as err:
+                raise UnknownModelTypeError(
+                    f'the judge of dataset {dataset_abbr(dataset)}: {err}; or '
+                    'keep the judge where it is with --judge-accelerator hf'
+                ) from None
     return datasets

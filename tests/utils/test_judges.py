@@ -126,3 +126,11 @@ def test_judge_fields_are_validated_like_model_fields():
     with pytest.raises(ConfigError, match=r"judge judge-hf\.max_out_len: "
                        'expected a positive integer'):
         validate_judges([dict(HF_JUDGE, max_out_len='16')])
+
+
+def test_a_judge_that_cannot_convert_names_the_way_out():
+    from opencompass.errors import UnknownModelTypeError
+    datasets = [_dataset(_generic(dict(type='my.CustomJudge', path='x')), 'd')]
+    with pytest.raises(UnknownModelTypeError, match='the judge of dataset d: '
+                       '.*--judge-accelerator hf'):
+        convert_judges(datasets, 'vllm')
