@@ -68,6 +68,12 @@ DATASETS = {
         'HellaswagDatasetwithICE', 'hellaswagDataset', 'hellaswagDataset_V2',
         'hellaswagDataset_V3', 'hellaswagDatasetwithICE')},
     # -- end multiple choice --
+    # -- LLM judge (issue 10) --
+    'generic_llmjudge_postprocess':
+    'opencompass.datasets.generic:generic_llmjudge_postprocess',
+    'generic_llmjudge_academic_postprocess':
+    'opencompass.datasets.generic:generic_llmjudge_academic_postprocess',
+    # -- end LLM judge --
 }
 
 # Text postprocessors that configs name by `type=` (the module path is
@@ -90,6 +96,9 @@ OPENICL = {
     'AccEvaluator': 'opencompass.openicl.icl_evaluator:AccEvaluator',
     'AccwithDetailsEvaluator':
     'opencompass.openicl.icl_evaluator:AccwithDetailsEvaluator',
+    'GenericLLMEvaluator':
+    'opencompass.evaluator.generic_llm_evaluator:GenericLLMEvaluator',
+    'CascadeEvaluator': 'opencompass.evaluator.cascade_evaluator:CascadeEvaluator',
 }
 
 # Runners, partitioners and task types of an `infer` section (issue 11).

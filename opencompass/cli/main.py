@@ -44,6 +44,27 @@ def build_parser():
     p.add_argument('--server-type', help='the engine behind --api-base (vllm, '
                    'sglang, lmdeploy, llama.cpp, llama-cpp-python, transformers, '
                    'generic); default: found by probing the server')
+    judge = p.add_argument_group(
+        'LLM judge', 'for datasets scored by a judge model (GenericLLMEvaluator, '
+        'CascadeEvaluator); these win over the judge a config names')
+    judge.add_argument('--judge-hf-path', metavar='PATH',
+                       help='judge with this HF chat model (folder, hub id or '
+                       'embedded://...)')
+    judge.add_argument('--judge-api-base', metavar='URL',
+                       help='judge with the model served at this '
+                       'OpenAI-compatible endpoint')
+    judge.add_argument('--judge-api-model', metavar='NAME',
+                       help='served judge model name (default: the one the '
+                       'server lists)')
+    judge.add_argument('--judge-api-key', metavar='KEY',
+                       help='API key of the judge server (default '
+                       '$OPENAI_API_KEY or EMPTY)')
+    judge.add_argument('--judge-max-out-len', type=int, metavar='N',
+                       help='max_out_len of a judge given on the command line '
+                       '(default 512)')
+    judge.add_argument('--judge-accelerator', metavar='BACKEND',
+                       help='backend of the judge (default: the first of -a), '
+                       'e.g. -a vllm --judge-accelerator hf')
     p.add_argument('-w', '--work-dir', help='default outputs/default')
     p.add_argument('-r', '--reuse', nargs='?', const='latest', metavar='STAMP',
                    help='resume the latest run (or STAMP): predict only what is '
@@ -102,6 +123,23 @@ def switch_backend(models, accelerator, args):
     return change_accelerator(models, accelerator, api_base=args.api_base,
                               api_key=args.api_key, api_model=args.api_model,
                               server_type=args.server_type)
+
+
+def setup_judges(datasets, cfg, args, backends):
+    """Datasets whose judged evaluators hold their judge, converted to the
+    judge's backend (see utils/judges.py); the judge models of the run."""
+    from opencompass.utils.judges import (convert_judges, judge_models,
+                                          resolve_judges)
+    from opencompass.utils.run import _check_accelerator
+    datasets = resolve_judges(datasets, cfg, args)
+    backend = _check_accelerator(args.judge_accelerator or backends[0])
+    if backend != 'hf':
+        datasets = convert_judges(
+            datasets, backend, api_base=args.judge_api_base or args.api_base,
+            api_key=args.judge_api_key or args.api_key,
+            api_model=args.judge_api_model,
+            server_type=None if args.judge_api_base else args.server_type)
+    return datasets, judge_models(datasets)
 
 
 def setup_logging(debug, log_dir=None):
@@ -175,7 +213,7 @@ def dump_config(layout, models, datasets, args, ident):
     save_identity(layout, ident)
 
 
-def print_dry_run(models, datasets):
+def print_dry_run(models, datasets, judges=()):
     from opencompass.utils.build import dataset_abbr, model_abbr
     from opencompass.utils.secrets import redact
     print(f'{len(models) * len(datasets)} task(s):')
@@ -184,6 +222,9 @@ def print_dry_run(models, datasets):
             print(f'  {model_abbr(m)} / {dataset_abbr(d)}')
     print('models:')
     print(json.dumps(redact(models), indent=2, default=str))
+    if judges:
+        print('judge models:')
+        print(json.dumps(redact(list(judges)), indent=2, default=str))
     print('datasets:')
     print(json.dumps(redact(datasets), indent=2, default=str))
 
@@ -212,8 +253,10 @@ def resolve_backends(spec):
 
 def run(args):
     from opencompass.utils.secrets import remember
-    from opencompass.utils.validate import validate_cli, validate_run
+    from opencompass.utils.validate import (validate_cli, validate_judges,
+                                            validate_run)
     remember(args.api_key)
+    remember(args.judge_api_key)
     validate_cli(args)
     models, datasets, cfg = gather(args)
     validate_run(models, datasets)
@@ -221,15 +264,17 @@ def run(args):
     backends = resolve_backends(args.accelerator)
     converted = [switch_backend(models, b, args) for b in backends]
     all_models = [m for group in converted for m in group]
+    datasets, judges = setup_judges(datasets, cfg, args, backends)
     validate_run(all_models, datasets)
+    validate_judges(judges)
     if args.dry_run:
-        print_dry_run(all_models, datasets)
+        print_dry_run(all_models, datasets, judges)
         return 0
     from opencompass.runners.local import eval_all, infer_all
     from opencompass.summarizers import summarize
     from opencompass.tasks.run_identity import identity
     from opencompass.runners.choose import choose_partitioner, choose_runner
-    check_engines(all_models)
+    check_engines([*all_models, *judges])
     runner, partitioner = choose_runner(cfg, args), choose_partitioner(cfg, args)
     ident = identity(all_models, datasets)
     layout = open_run(args, cfg, ident)
@@ -256,7 +301,8 @@ EXIT_FAILED_SAMPLES = 3
 
 
 def _exit_code(results):
-    """0 when every sample has a prediction; EXIT_FAILED_SAMPLES otherwise."""
+    """0 when every sample has a prediction (and, when judged, a verdict);
+    EXIT_FAILED_SAMPLES otherwise."""
     failed = sum(r.get('failed', 0) for r in results.values())
     total = sum(r.get('num_samples', 0) for r in results.values())
     if not failed:

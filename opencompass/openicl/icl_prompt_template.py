@@ -5,14 +5,22 @@ of `{'role': 'HUMAN'|'BOT'|'SYSTEM', 'prompt': '... {column} ...'}`. Columns are
 substituted with plain `str.replace`, so other braces (`\\boxed{}`) survive. The
 `ice_token` (e.g. '</E>') marks where in-context examples go.
 """
+import re
+
 from opencompass.errors import ConfigError
 from opencompass.utils.prompt import PromptList
 
 
 def fill(text, row):
-    for key, value in row.items():
-        text = text.replace('{' + str(key) + '}', str(value))
-    return text
+    """Substitute `{column}` for every column in one pass, so a value that
+    itself contains `{other_column}` (a model's answer shown to a judge)
+    is left as it is."""
+    if not row:
+        return text
+    fields = {'{' + str(key) + '}': str(value) for key, value in row.items()}
+    pattern = re.compile('|'.join(map(re.escape, sorted(fields, key=len,
+                                                        reverse=True))))
+    return pattern.sub(lambda m: fields[m.group(0)], text)
 
 
 class PromptTemplate:

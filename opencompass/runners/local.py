@@ -213,5 +213,8 @@ def infer_all(models, datasets, layout, max_workers=1, runner=None,
 
 
 def eval_all(models, datasets, layout):
-    return {(m.get('abbr'), d.get('abbr')): score(m, d, layout)
-            for m in models for d in datasets}
+    """Score every pair; a judge model is built once for all of them."""
+    from opencompass.tasks.judge import JudgePool
+    with JudgePool() as judges:
+        return {(m.get('abbr'), d.get('abbr')): score(m, d, layout, judges)
+                for m in models for d in datasets}

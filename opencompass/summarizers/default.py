@@ -6,7 +6,10 @@ import os
 from opencompass.utils.build import dataset_abbr, model_abbr
 from opencompass.utils.config import config_hash
 
-_NOT_METRICS = {'num_samples', 'failed', 'details', 'error'}
+# judge counts (GenericLLMEvaluator, CascadeEvaluator) are not metrics: the
+# unparsed verdicts get a column of their own.
+_NOT_METRICS = {'num_samples', 'failed', 'details', 'error', 'judged',
+                'unparsed', 'judge_failed'}
 
 
 def _metrics(result):
@@ -27,6 +30,7 @@ def build_table(models, datasets, layout, summarizer=None):
     abbrs = [model_abbr(m) for m in models]
     header = ['dataset', 'version', 'metric', 'mode', *abbrs]
     rows, failures, scores, counts, modes = [], [], {}, {}, {}
+    unparsed = []  # per row: unparsed judge verdicts ('-' when not judged)
     for d in datasets:
         d_abbr = dataset_abbr(d)
         results = {}
@@ -44,6 +48,7 @@ def build_table(models, datasets, layout, summarizer=None):
             rows.append([d_abbr, config_hash(d.get('infer_cfg', {})), metric,
                          _mode(d), *cells])
             failures.append(failed or '0')
+            unparsed.append(_unparsed(results))
         scores[d_abbr] = {a: r[metrics[0]] for a, r in results.items()
                           if isinstance(r.get(metrics[0]), (int, float))}
         counts[d_abbr] = {a: r.get('num_samples', 0) for a, r in results.items()}
@@ -55,10 +60,23 @@ def build_table(models, datasets, layout, summarizer=None):
         rows.append([name, '-', metric, modes[name],
                      *[_fmt(values.get(a)) for a in abbrs]])
         failures.append('0')
+        unparsed.append('-')
     if any(f != '0' for f in failures):
         header.append('failed')
         rows = [row + [f] for row, f in zip(rows, failures)]
+    if any(u != '-' for u in unparsed):
+        header.append('unparsed verdicts')
+        rows = [row + [u] for row, u in zip(rows, unparsed)]
     return header, rows
+
+
+def _unparsed(results):
+    """'0', or 'model: n, ...' for the judged results; '-' if none is."""
+    judged = {a: r for a, r in results.items() if 'unparsed' in r}
+    if not judged:
+        return '-'
+    return ', '.join(f'{a}: {r["unparsed"]}' for a, r in judged.items()
+                     if r['unparsed']) or '0'
 
 
 def _fmt(value):

@@ -7,6 +7,7 @@ import json
 import os
 
 from opencompass.registry import build_from_cfg, resolve_type
+from opencompass.tasks.judge import JudgeContext, JudgePool
 from opencompass.tasks.predictions import load_pair, write_atomic
 from opencompass.utils.build import build_dataset, dataset_abbr, model_abbr
 
@@ -20,8 +21,9 @@ def _postprocessor(cfg):
     return lambda text: fn(text, **cfg)
 
 
-def score(model_cfg, dataset_cfg, layout):
-    """Score one (model, dataset); returns and writes the results dict."""
+def score(model_cfg, dataset_cfg, layout, judges=None):
+    """Score one (model, dataset); returns and writes the results dict.
+    `judges` (a JudgePool) serves a judged evaluator's judge model."""
     m_abbr, d_abbr = model_abbr(model_cfg), dataset_abbr(dataset_cfg)
     ds = build_dataset(dataset_cfg)
     records = load_pair(layout.pair_files(m_abbr, d_abbr))
@@ -35,16 +37,31 @@ def score(model_cfg, dataset_cfg, layout):
     refs = [ref_post(r) if isinstance(r, str) else r for r in ds.references()]
     evaluator = build_from_cfg(eval_cfg.get('evaluator') or {'type': 'AccEvaluator'},
                                'evaluator')
-    result = evaluator.score(preds, refs, ds.test)
+    with JudgePool() as own_judges:
+        if hasattr(evaluator, 'set_judge_context'):
+            evaluator.set_judge_context(JudgeContext(
+                judges or own_judges, layout.judge_log(m_abbr, d_abbr),
+                frozenset(i for i, good in enumerate(ok) if not good),
+                f'judge {m_abbr}/{d_abbr}'))
+        result = evaluator.score(preds, refs, ds.test)
     details = result.pop('details', None) or [{} for _ in preds]
     result['num_samples'] = len(ds.test)
-    result['failed'] = ok.count(False)
+    # a failed judge call fails its sample like a failed prediction (-r redoes it)
+    result['failed'] = ok.count(False) + result.get('judge_failed', 0)
     result['details'] = [
         {'idx': i, 'prediction': raw[i], **details[i],
-         **({'error': records.get(i, {}).get('error', 'no prediction')}
-            if not ok[i] else {})}
+         **_error(records.get(i, {}), ok[i], details[i])}
         for i in range(len(ds.test))]
     path = layout.results(m_abbr, d_abbr)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, json.dumps(result, ensure_ascii=False, indent=2))
     return result
+
+
+def _error(record, ok, detail):
+    """The `error` of a failed sample: its prediction's, or its judge's."""
+    if not ok:
+        return {'error': record.get('error', 'no prediction')}
+    if detail.get('judge_error'):
+        return {'error': f"judge: {detail['judge_error']}"}
+    return {}

@@ -1,5 +1,5 @@
 """Where a run writes: outputs/<work_dir>/<YYYYmmdd_HHMMSS>/{configs,predictions,
-results,summary,logs}. One place, so every writer and reader agrees.
+results,judge,summary,logs}. One place, so every writer and reader agrees.
 
 Model and dataset abbrs become file names through `utils.names.file_name`, and
 every path is checked to stay inside the run folder.
@@ -79,6 +79,11 @@ class RunLayout:
         suffix = shard.suffix if shard is not None else ''
         return self._path('logs', 'infer', file_name(model),
                           f'{file_name(dataset)}{suffix}.out')
+
+    def judge_log(self, model, dataset):
+        """The verdicts of an LLM judge on a pair's predictions."""
+        return self._path('judge', file_name(model),
+                          f'{file_name(dataset)}.jsonl')
 
     def results(self, model, dataset):
         return self._path('results', file_name(model),

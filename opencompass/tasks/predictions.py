@@ -120,7 +120,10 @@ class PredictionStore:
             rec['gold'] = gold
         if gen.error:
             rec['error'] = gen.error
-        line = json.dumps(rec, ensure_ascii=False) + '\n'
+        self._append(json.dumps(rec, ensure_ascii=False) + '\n')
+
+    def _append(self, line):
+        """Append one record line and flush it (the log's only write)."""
         try:
             if self._file is None:
                 self._open()

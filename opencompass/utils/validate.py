@@ -102,7 +102,10 @@ CLI_FIELDS = {'max_out_len': ('--max-out-len', _positive_int),
               'retry': ('--retry', _non_negative_int),
               'test_range': ('--test-range', _slice_text),
               'api_key': ('--api-key', _header_value),
-              'api_base': ('--api-base', _url)}
+              'api_base': ('--api-base', _url),
+              'judge_api_key': ('--judge-api-key', _header_value),
+              'judge_api_base': ('--judge-api-base', _url),
+              'judge_max_out_len': ('--judge-max-out-len', _positive_int)}
 
 
 def _fail(place, expected, value):
@@ -135,14 +138,23 @@ def validate_cli(args):
             _fail(flag, check(value), value)
 
 
+def validate_model(place, model):
+    _check_entry(place, model)
+    _check_fields(place, model, MODEL_FIELDS)
+    _check_fields(f'{place}.run_cfg', model.get('run_cfg') or {},
+                  RUN_CFG_FIELDS)
+
+
 def validate_models(models):
     for i, model in enumerate(models):
-        place = f'models[{i}]'
-        _check_entry(place, model)
-        _check_fields(place, model, MODEL_FIELDS)
-        _check_fields(f'{place}.run_cfg', model.get('run_cfg') or {},
-                      RUN_CFG_FIELDS)
+        validate_model(f'models[{i}]', model)
     _no_duplicates('models', [model_abbr(m) for m in models])
+
+
+def validate_judges(judges):
+    """The judge models of a run (see utils/judges.py), like models."""
+    for judge in judges:
+        validate_model(f'judge {model_abbr(judge)}', judge)
 
 
 def validate_datasets(datasets):
