@@ -41,7 +41,7 @@ class HuggingFaceBaseModel(BaseModel):
 
     # Perplexity scoring: at most this many (rows x padded length) tokens per
     # forward pass, which bounds the logits held in memory.
-    ppl_max_tokens = 4096
+    ppl_max_tokens = 2048
 
     def __init__(self, path, model_kwargs=None, tokenizer_path=None,
                  tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
