@@ -123,7 +123,7 @@ def score_batch(model, units, pad_id):
     return results
 
 
-def grouped_ppl(model, groups, pad_id, max_tokens=4096, max_units=None):
+def grouped_ppl(model, groups, pad_id, max_tokens=2048, max_units=None):
     """Mean token NLL of every option of every group (token id lists)."""
     out = [[0.0] * len(g) for g in groups]
     units = split_units(groups)

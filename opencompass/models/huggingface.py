@@ -42,7 +42,7 @@ class HuggingFaceBaseModel(BaseModel):
 
     # Perplexity scoring: at most this many (rows x padded length) tokens per
     # forward pass, which bounds the logits held in memory.
-    ppl_max_tokens = 4096
+    ppl_max_tokens = 2048
 
     def __init__(self, path, model_kwargs=None, tokenizer_path=None,
                  tokenizer_kwargs=None, peft_path=None, tokenizer_only=False,
@@ -240,7 +240,10 @@ class HuggingFaceBaseModel(BaseModel):
         """Mean token NLL of each option of each group (one question's
         options): each group's shared prompt is read once, and batches are
         packed by length (see _ppl)."""
+        from opencompass.models._decode import supports_streaming
         from opencompass.models._ppl import grouped_ppl
+        if not supports_streaming(self.model):  # a cache we cannot re-index
+            return [self.get_ppl(g, mask_length=[0] * len(g)) for g in groups]
         ids = [[self.encode(p) for p in group] for group in groups]
         return grouped_ppl(self.model, ids, self.tokenizer.pad_token_id,
                            max_tokens=self.ppl_max_tokens, max_units=batch_size)

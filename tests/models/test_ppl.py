@@ -30,7 +30,7 @@ def test_pack_longest_first_within_budget():
 
 
 @pytest.mark.slow
-def test_grouped_equals_each_text_alone():
+def test_grouped_equals_each_text_alone(monkeypatch):
     from opencompass.models.huggingface import HuggingFaceBaseModel
     model = HuggingFaceBaseModel(EMBEDDED)
     question = 'Question: Which gas do plants take in to make food?\nAnswer: '
@@ -45,3 +45,9 @@ def test_grouped_equals_each_text_alone():
         assert scores == pytest.approx(alone, rel=1e-4, abs=1e-4)
     assert grouped[0][1] < grouped[0][3]  # the right answer is likelier
     assert model.get_ppl(groups[1]) == pytest.approx(grouped[1], rel=1e-5)
+    # A model whose cache cannot be re-indexed takes the one-pass-per-question
+    # path, with the same scores.
+    from opencompass.models import _decode
+    monkeypatch.setattr(_decode, 'supports_streaming', lambda model: False)
+    assert model.get_ppl_groups(groups[:2]) == [
+        pytest.approx(g, rel=1e-4, abs=1e-4) for g in grouped[:2]]
