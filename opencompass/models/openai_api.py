@@ -6,22 +6,26 @@ inferencer writes it at once, retries what is transient (timeouts, dropped
 connections, 429, 5xx) and records what is not as a failed sample instead of
 ending the run. What differs between engines (context length, overflow error
 shapes, prompt logprobs) lives in `api_servers` strategies that the model holds.
+
+The class is split by concern: the transport machinery (event-loop thread,
+rate limiter, failure kinds) is `api_transport`, prompt length and truncation
+`api_prompt_fit`, perplexity `api_perplexity`; this module holds the probing,
+the requests, the retry policy and the results.
 """
 import asyncio
-import email.utils
 import logging
 import os
-import queue
 import random
 import threading
-import time
 from typing import Iterator, List
 
-from opencompass.errors import (EngineNotInstalledError, ModelPathError,
-                                OpenCompassError, PromptTooLongError,
-                                ServerError)
+from opencompass.errors import OpenCompassError, PromptTooLongError, ServerError
 from opencompass.models import api_servers
-from opencompass.models._engine_utils import import_engine
+from opencompass.models.api_perplexity import PromptScoring
+from opencompass.models.api_prompt_fit import PromptFitting
+from opencompass.models.api_transport import (  # noqa: F401 (_retry_after: tests)
+    _Failure, _HTTPStatus, _import_client, _is_httpx_error, _LoopThread,
+    _one_line, _Progress, _RateLimiter, _Retryable, _retry_after)
 from opencompass.models.base import BaseModel, Generation, cut_at_stop
 from opencompass.utils.secrets import redact, redact_text, remember
 
@@ -32,7 +36,6 @@ OPENAI_PARAMS = {'temperature', 'top_p', 'seed', 'frequency_penalty',
                  'presence_penalty', 'logit_bias'}
 IGNORED_PARAMS = {'do_sample', 'max_new_tokens', 'max_tokens', 'stop',
                   'stop_words', 'num_beams', 'stopping_criteria'}
-_DONE = object()
 
 
 # ---- secrets ----------------------------------------------------------------
@@ -49,73 +52,7 @@ def _redact_text(text, key=None):
     return redact_text(text)
 
 
-def _one_line(text, limit=500):
-    return ' '.join(str(text).split())[:limit]
-
-
-def _import_openai():
-    return _import_client('openai')
-
-
-def _import_client(name):
-    """openai / httpx, imported at first use with an install hint."""
-    return import_engine(name, 'api')
-
-
-class _Failure(Exception):
-    """A sample that failed for good; its message is the recorded error."""
-
-
-class _Retryable(Exception):
-    def __init__(self, message, retry_after=None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _HTTPStatus(Exception):
-    """A non-2xx answer on a raw (non-SDK) request, shaped like the SDK's."""
-
-    def __init__(self, status, headers, text):
-        super().__init__(f'HTTP {status}')
-        self.status_code, self.headers, self.text = status, headers, text
-
-
-class _RateLimiter:
-    """At most `qps` request starts per second (None: no limit)."""
-
-    def __init__(self, qps):
-        self.interval = 1.0 / qps if qps else 0.0
-        self.next_at = 0.0
-        self.lock = asyncio.Lock()
-
-    async def wait(self):
-        if not self.interval:
-            return
-        async with self.lock:
-            now = time.monotonic()
-            delay = self.next_at - now
-            self.next_at = max(now, self.next_at) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
-def _retry_after(headers):
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
-    value = (headers or {}).get('retry-after')
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-class OpenAISDK(BaseModel):
+class OpenAISDK(PromptFitting, PromptScoring, BaseModel):
     """A model served over an OpenAI-compatible API (vLLM, SGLang, LMDeploy,
     llama.cpp, llama-cpp-python, transformers serve, OpenAI itself)."""
 
@@ -273,127 +210,6 @@ class OpenAISDK(BaseModel):
             served += ', ...'
         raise ServerError(f'{self.openai_api_base} serves {len(names)} models '
                           f'({served}); pass --api-model NAME to pick one')
-
-    # ---- tokenizer and prompt length --------------------------------------
-    @property
-    def tokenizer(self):
-        """The local tokenizer, loaded on first use; None when unknown.
-
-        Never looked up by the served name unless it is a local checkpoint dir
-        (a GGUF alias or an API name is not a tokenizer id)."""
-        if not self._tokenizer_tried:
-            self._tokenizer_tried = True
-            self._tokenizer = self._load_tokenizer()
-        return self._tokenizer
-
-    def _load_tokenizer(self):
-        path = self.tokenizer_path
-        if path is None and self.path and os.path.isdir(str(self.path)) and any(
-                os.path.isfile(os.path.join(self.path, f))
-                for f in ('tokenizer.json', 'tokenizer_config.json')):
-            path = self.path
-        if path is None:
-            return None
-        from opencompass.utils.embedded import resolve_model_path
-        try:
-            from transformers import AutoTokenizer
-            return AutoTokenizer.from_pretrained(resolve_model_path(path),
-                                                 **self.tokenizer_kwargs)
-        except ImportError:
-            raise EngineNotInstalledError(
-                'counting prompt tokens needs transformers: pip install '
-                'transformers, or drop tokenizer_path') from None
-        except (OSError, ValueError) as exc:
-            raise ModelPathError(f'cannot load the tokenizer {path!r} '
-                                 f'({_one_line(exc, 200)}); pass a local '
-                                 'tokenizer_path or a hub id') from None
-
-    def _render(self, body):
-        """The text the server tokenizes: chat template applied in chat mode."""
-        tok = self.tokenizer
-        if 'prompt' in body:
-            return body['prompt']
-        if getattr(tok, 'chat_template', None):
-            return tok.apply_chat_template(body['messages'], tokenize=False,
-                                           add_generation_prompt=True)
-        return '\n'.join(m['content'] for m in body['messages'])
-
-    def _count(self, body):
-        return len(self.tokenizer.encode(self._render(body),
-                                         add_special_tokens='prompt' in body))
-
-    def get_token_len(self, prompt) -> int:
-        """Prompt tokens by the local tokenizer; without one, ~4 chars a token."""
-        if self.tokenizer_path is None and self.server_info is None:
-            try:
-                self._setup()  # the served id may name a local checkpoint
-            except OpenCompassError:
-                pass
-        body = self._body(prompt)
-        if self.tokenizer is None:
-            text = body.get('prompt') or ' '.join(m['content'] for m in body['messages'])
-            return len(text) // 4 + 1
-        return self._count(body)
-
-    def _body(self, prompt):
-        if self.is_chat:
-            return {'messages': self.to_messages(prompt)}
-        return {'prompt': self.to_text(prompt)}
-
-    def _fit(self, body, max_out_len):
-        """`(body, max_tokens)` under the context limit, by the rule every
-        backend uses (base.fit_to_context): the answer reserves at most half
-        of the context, the prompt is cut from the left (or fails, per
-        policy) to the rest, and max_tokens is what the prompt leaves, up to
-        max_out_len."""
-        limit = self.context_limit
-        if not limit or self.tokenizer is None:
-            if limit and self.prompt_overflow == 'truncate':
-                self._warn_once('notok', 'no tokenizer_path: prompts are not '
-                                'counted, so overlong ones fail instead of being '
-                                'truncated; pass tokenizer_path to cut them')
-            return body, max_out_len
-        reserve = min(max_out_len, limit // 2)
-        budget = limit - reserve
-        count = self._count(body)
-        if count > budget:
-            if budget < 1 or self.prompt_overflow == 'error':
-                raise PromptTooLongError(count, limit,
-                                         f'{reserve} tokens reserved for the answer')
-            body = self._truncate(body, budget, count)
-            self.truncated += 1
-            count = self._count(body)
-        return body, max(1, min(max_out_len, limit - count))
-
-    def _truncate(self, body, budget, count):
-        """Drop tokens from the left (the question's end is kept), re-counting
-        since decode/encode and chat templates do not round-trip exactly."""
-        tok = self.tokenizer
-        for _ in range(4):
-            excess = count - budget
-            if 'prompt' in body:
-                ids = tok.encode(body['prompt'], add_special_tokens=False)
-                body = {'prompt': tok.decode(ids[excess + 1:])}
-            else:
-                body = {'messages': self._cut_messages(body['messages'], excess)}
-            count = self._count(body)
-            if count <= budget:
-                return body
-        raise PromptTooLongError(count, self.context_limit,
-                                 'still too long after cutting from the left')
-
-    def _cut_messages(self, messages, excess):
-        """Cut `excess` tokens from the earliest message contents; emptied
-        messages stay (with '') so roles keep alternating for the template."""
-        tok, out = self.tokenizer, []
-        for msg in messages:
-            if excess > 0 and msg['content']:
-                ids = tok.encode(msg['content'], add_special_tokens=False)
-                drop = min(len(ids), excess + 1)
-                excess -= drop
-                msg = dict(msg, content=tok.decode(ids[drop:]))
-            out.append(msg)
-        return out
 
     # ---- request building ---------------------------------------------------
     def _sampling(self, extra_kwargs):
@@ -615,188 +431,9 @@ class OpenAISDK(BaseModel):
     def close(self):
         """Nothing persistent: each generate_iter opens and closes its client."""
 
-    # ---- perplexity -----------------------------------------------------------
-    def get_ppl(self, inputs, mask_length=None) -> List[float]:
-        """Mean negative log-likelihood per prompt, from prompt logprobs where
-        the engine really scores every prompt token; refused elsewhere."""
-        if self.is_chat:
-            raise OpenCompassError("perplexity needs mode='base' (a chat API "
-                                   'does not score prompts)')
-        self._setup()
-        method = self.strategy.ppl_method
-        if method is None:
-            raise OpenCompassError(
-                f'{self.strategy.label} cannot score perplexity: '
-                f'{self.strategy.ppl_refusal}; use a generation (GenInferencer) '
-                'dataset, or serve the model with vLLM or SGLang')
-        texts = [self.to_text(p) for p in inputs]
-        masks = list(mask_length or [0] * len(texts))
-        score = self._score_sglang if method == 'sglang' else self._score_echo
 
-        async def handler(client, i):
-            lps = await self._with_retries(lambda: score(client, texts[i]))
-            return _mean_nll(lps, masks[i])
-
-        out = [None] * len(texts)
-        try:
-            for i, nll in self._stream(len(texts), handler, self._concurrency(1),
-                                       self._raw_client, self._desc('ppl')):
-                out[i] = nll
-        except _Failure as exc:
-            raise ServerError(self._redact(f'perplexity request failed: {exc}')) from None
-        return out
-
-    def _raw_client(self):
-        httpx = _import_client('httpx')
-        return httpx.AsyncClient(headers=self._headers(), timeout=self.timeout)
-
-    async def _post(self, client, url, payload):
-        resp = await client.post(url, json=payload)
-        if resp.status_code != 200:
-            raise _HTTPStatus(resp.status_code, resp.headers, resp.text)
-        return resp.json()
-
-    async def _score_echo(self, client, text):
-        """/v1/completions echo+logprobs; the count must cover the whole prompt."""
-        data = await self._post(client, self.openai_api_base + '/completions', {
-            'model': self.path, 'prompt': text, 'max_tokens': 1, 'echo': True,
-            'logprobs': 1, 'temperature': 0})
-        choice = (data.get('choices') or [{}])[0]
-        lps = (choice.get('logprobs') or {}).get('token_logprobs')
-        prompt_tokens = (data.get('usage') or {}).get('prompt_tokens')
-        return self._check_logprobs(lps, prompt_tokens)
-
-    async def _score_sglang(self, client, text):
-        """SGLang /generate with logprob_start_len=0 scores every input token."""
-        data = await self._post(client, self.server_info.root + '/generate', {
-            'text': text, 'return_logprob': True, 'logprob_start_len': 0,
-            'sampling_params': {'max_new_tokens': 1, 'temperature': 0}})
-        meta = data.get('meta_info') or {}
-        lps = [item[0] if isinstance(item, (list, tuple)) else item
-               for item in meta.get('input_token_logprobs') or []]
-        return self._check_logprobs(lps, meta.get('prompt_tokens'))
-
-    def _check_logprobs(self, lps, prompt_tokens):
-        """Refuse unless there is one logprob per prompt token: a server that
-        scores only generated tokens would put every answer at chance."""
-        if not prompt_tokens or not isinstance(lps, list) or len(lps) < prompt_tokens:
-            raise _Failure(
-                f'{self.strategy.label} returned {len(lps or [])} logprobs for a '
-                f'{prompt_tokens}-token prompt: it does not score prompt tokens, '
-                'so perplexity would land at chance; use a GenInferencer dataset '
-                "or pass server_type='vllm'/'sglang' if that is what serves it")
-        lps = lps[:prompt_tokens]
-        if any(lp is None for lp in lps[1:]):
-            raise _Failure(f'{self.strategy.label} returned null prompt logprobs')
-        return lps
-
-
-def _mean_nll(lps, mask):
-    """Mean -logprob over prompt tokens after the first `mask` (and the first
-    token, which has no context)."""
-    scored = [-lp for lp in lps[max(1, mask or 0):]]
-    return sum(scored) / len(scored) if scored else float('nan')
-
-
-def _is_httpx_error(exc, name):
-    """An httpx exception class by name, without importing httpx at load."""
-    return any(cls.__name__ == name and cls.__module__.startswith('httpx')
-               for cls in type(exc).__mro__)
-
-
-class _LoopThread:
-    """An asyncio loop in a daemon thread running one coroutine, whose results
-    come back over a thread-safe queue to synchronous code."""
-
-    def __init__(self, make_coro):
-        self.queue = queue.Queue()
-        self.loop = asyncio.new_event_loop()
-        self.tasks, self.stopped = [], threading.Event()
-        self.make_coro = make_coro
-        self.thread = threading.Thread(target=self._main, name='openai-api-loop',
-                                       daemon=True)
-        self.thread.start()
-
-    def _emit(self, item):
-        """Hand a result over; False once the consumer has gone."""
-        self.queue.put(item)
-        return not self.stopped.is_set()
-
-    def _main(self):
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.tasks.append(self.loop.create_task(self.make_coro(self._emit)))
-            self.loop.run_until_complete(self.tasks[0])
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            self.queue.put((_DONE, _unwrap_group(exc)))
-        finally:
-            _close_loop(self.loop)
-            self.queue.put((_DONE, None))
-
-    def results(self):
-        while True:
-            index, result = self.queue.get()
-            if index is _DONE:
-                if result is not None:
-                    raise result
-                return
-            yield index, result
-
-    def stop(self):
-        """Cancel what is in flight and wait for the thread to end."""
-        self.stopped.set()
-        if self.thread.is_alive():
-            try:
-                self.loop.call_soon_threadsafe(
-                    lambda: [t.cancel() for t in self.tasks])
-            except RuntimeError:  # the loop closed meanwhile
-                pass
-        self.thread.join(timeout=30)
-
-
-def _unwrap_group(exc):
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _close_loop(loop):
-    """Cancel what is left, let it unwind, close the loop."""
-    try:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()
-
-
-class _Progress:
-    """tqdm with requests/s (its rate) and output tokens/s (postfix)."""
-
-    def __init__(self, total, desc):
-        from tqdm import tqdm
-        self.bar = tqdm(total=total, desc=desc, unit='req',
-                        dynamic_ncols=True, smoothing=0)
-        self.start = time.monotonic()
-        self.tokens = 0
-        self.last = 0.0
-
-    def update(self, tokens):
-        self.tokens += tokens or 0
-        self.bar.update(1)
-        now = time.monotonic()
-        if now - self.last > 0.5:
-            self.last = now
-            rate = self.tokens / max(1e-6, now - self.start)
-            self.bar.set_postfix_str(f'{rate:.1f} tok/s', refresh=False)
-
-    def close(self):
-        self.bar.close()
+def _import_openai():
+    return _import_client('openai')
 
 
 OpenAI = OpenAISDK
