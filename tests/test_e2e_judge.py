@@ -67,7 +67,7 @@ def test_upstream_math_judge_configs_run_unchanged(tmp_path, family_data_root,
         asked = [r['text'] for r in j.requests]
     assert len(asked) == judged  # the cascade judges only what the rule fails
     assert 'It is one half' in asked[-1] and '\\frac12' in asked[-1]
-    assert 'Grade the predicted answer' in asked[-1]
+    assert 'Your grade (A or B)' in asked[-1]
     _, result = _result(tmp_path, 'scripted-api', abbr)
     assert result['accuracy'] == 100.0 and result['judged'] == judged
     assert abbr in proc.stdout

@@ -18,31 +18,40 @@ math_infer_cfg = dict(
     inferencer=dict(type=GenInferencer),
 )
 
-# The grading prompt of OpenCompass's MATH judge configs (kept word for word,
-# so judged scores compare with theirs). The judge answers A or B.
+# The grading prompt, written here: the same task as OpenCompass's MATH judge
+# configs give their judge (compare the final answer with the reference, not
+# re-solve the problem; equivalent forms count; every part of a multi-part
+# answer must match), with the same A / B answer format, so the verdict parser
+# and the judged scores line up with theirs.
 GRADER_TEMPLATE = """
-    Please as a grading expert, judge whether the final answers given by the candidates below are consistent with the standard answers, that is, whether the candidates answered correctly. 
-    
-    Here are some evaluation criteria:
-    1. Please refer to the given standard answer. You don't need to re-generate the answer to the question because the standard answer has been given. You only need to judge whether the candidate's answer is consistent with the standard answer according to the form of the question. Don't try to answer the original question. You can assume that the standard answer is definitely correct.
-    2. Because the candidate's answer may be different from the standard answer in the form of expression, before making a judgment, please understand the question and the standard answer first, and then judge whether the candidate's answer is correct, but be careful not to try to answer the original question.
-    3. Some answers may contain multiple items, such as multiple-choice questions, multiple-select questions, fill-in-the-blank questions, etc. As long as the answer is the same as the standard answer, it is enough. For multiple-select questions and multiple-blank fill-in-the-blank questions, the candidate needs to answer all the corresponding options or blanks correctly to be considered correct.
-    4. Some answers may be expressed in different ways, such as some answers may be a mathematical expression, some answers may be a textual description, as long as the meaning expressed is the same. And some formulas are expressed in different ways, but they are equivalent and correct.
-    5. If the prediction is given with \\boxed{}, please ignore the \\boxed{} and only judge whether the candidate's answer is consistent with the standard answer.
+You grade answers to math problems. Decide whether the candidate's final answer
+agrees with the reference answer.
 
-    Please judge whether the following answers are consistent with the standard answer based on the above criteria. Grade the predicted answer of this new question as one of:
-    A: CORRECT 
-    B: INCORRECT
-    Just return the letters "A" or "B", with no text around it.
+Rules:
+1. Trust the reference answer; do not solve the problem yourself.
+2. Judge the final answer only. Ignore \\boxed{} and other formatting, and
+   accept any mathematically equivalent form (1/2 and 0.5, x+1 and 1+x, a
+   description that means the same value).
+3. When the answer has several parts (several blanks, several choices), every
+   part must match for the answer to be correct.
 
-    Here is your task. Simply reply with either CORRECT, INCORRECT. Don't apologize or correct yourself if there was a mistake; we are just trying to grade the answer.
+Reply with a single letter, nothing else:
+A: CORRECT
+B: INCORRECT
 
+<Original Question Begin>:
+{problem}
+<Original Question End>
 
-    <Original Question Begin>: \n{problem}\n<Original Question End>\n\n
-    <Gold Target Begin>: \n{solution}\n<Gold Target End>\n\n
-    <Predicted Answer Begin>: \n{prediction}\n<Predicted End>\n\n
-    
-    Judging the correctness of candidates' answers:
+<Gold Target Begin>:
+{solution}
+<Gold Target End>
+
+<Predicted Answer Begin>:
+{prediction}
+<Predicted End>
+
+Your grade (A or B):
 """.strip()
 
 math_judge_template = dict(type=PromptTemplate, template=dict(
