@@ -4,8 +4,9 @@ The API model (`OpenAISDK`) holds one of these instead of being subclassed per
 engine. A strategy answers four questions the OpenAI schema leaves open:
 how long the context is, how an overflowing prompt is reported, which extra
 request fields the engine accepts, and whether its prompt logprobs can be
-trusted for perplexity. The facts come from ``../shared/SERVERS.md`` and were
-checked on the servers that run here (llama-cpp-python, transformers serve).
+trusted for perplexity. The table in docs/en/advanced_guides/accelerator_intro.md
+("What differs between servers") lists them; those of llama-cpp-python and
+transformers serve were checked on real servers by tests/api.
 
 `probe()` asks the server once (``GET /v1/models`` and, only where needed, one
 native endpoint) and `detect()` picks the strategy from the answers.
@@ -56,7 +57,7 @@ class Overflow:
     detail: str
 
 
-# Numbers inside the overflow messages of every engine (SERVERS.md).
+# Numbers inside the overflow messages of every engine.
 _LIMIT_PATTERNS = [
     r"maximum context length (?:is|of) (\d+)",
     r"maximum model length of (\d+)",
