@@ -8,7 +8,6 @@ choices are kept. Choices become `textA..textD` in their order; some rows label
 them 1-4 instead of A-D, so `answerKey` is turned into the letter of the
 choice it names.
 """
-import json
 
 from opencompass.datasets import data_path
 from opencompass.datasets.base import BaseDataset
@@ -44,17 +43,6 @@ class ARCDataset(BaseDataset):
     @staticmethod
     def load(path, name=None, **kwargs):
         file = data_path.resolve(path, f'ARC {name or ""}'.strip(), kind='file')
-        rows = []
-        with open(file, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise DataPathError(f'{file}:{lineno} is not valid JSON '
-                                        f'({e.msg})') from None
-                row = to_row(item, file, lineno)
-                if row is not None:
-                    rows.append(row)
+        rows = [row for lineno, item in data_path.jsonl_lines(file)
+                if (row := to_row(item, file, lineno)) is not None]
         return {'test': rows, 'train': rows}

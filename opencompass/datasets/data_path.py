@@ -8,6 +8,7 @@ single file (LAYOUT). A missing file or folder is one DataPathError line that
 names the place looked at and how to get the data.
 """
 import difflib
+import json
 import os
 
 from opencompass.errors import DataPathError
@@ -84,3 +85,17 @@ def missing_file(file, what, choices=()):
     hint = f'; nearest: {", ".join(close)}' if close else ''
     return DataPathError(f'{what} data not found: looked for {file}{hint}; '
                          f'{HOW_TO_GET}')
+
+
+def jsonl_lines(file):
+    """(line number, object) for every non-blank line of a JSONL file; a line
+    that is not JSON is one DataPathError naming the file and line."""
+    with open(file, encoding='utf-8') as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataPathError(f'{file}:{lineno} is not valid JSON '
+                                    f'({e.msg}); fix or remove that line') from None

@@ -6,7 +6,6 @@ the layout of the original release. Rows are kept as they are; the reference
 number is taken out of `answer` by `gsm8k_dataset_postprocess` at eval time, so
 few-shot prompts can still show the worked solution.
 """
-import json
 import os
 import re
 from decimal import Decimal, InvalidOperation
@@ -30,21 +29,12 @@ _NUMBER = re.compile(
 
 def _read_jsonl(file):
     rows = []
-    with open(file, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataPathError(
-                    f'{file}:{lineno} is not valid JSON ({e.msg}); fix or '
-                    'remove that line') from None
-            if not isinstance(row, dict) or not {'question', 'answer'} <= set(row):
-                raise DataPathError(
-                    f"{file}:{lineno} lacks 'question' and 'answer'; each line "
-                    'must be a JSON object with both keys')
-            rows.append(row)
+    for lineno, row in data_path.jsonl_lines(file):
+        if not isinstance(row, dict) or not {'question', 'answer'} <= set(row):
+            raise DataPathError(
+                f"{file}:{lineno} lacks 'question' and 'answer'; each line "
+                'must be a JSON object with both keys')
+        rows.append(row)
     return rows
 
 

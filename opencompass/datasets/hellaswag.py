@@ -12,7 +12,6 @@ HellaswagDataset (ctx, A-D, label as index: perplexity templates keyed 0-3),
 HellaswagDataset_V2 and HellaswagDatasetwithICE (label as letter: generation),
 HellaswagDataset_V3 (query, A-D, gold index).
 """
-import json
 import os
 
 from opencompass.datasets import data_path
@@ -45,18 +44,8 @@ def _item(raw, file, lineno):
 
 
 def read_items(file):
-    items = []
-    with open(file, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataPathError(f'{file}:{lineno} is not valid JSON '
-                                    f'({e.msg})') from None
-            items.append(_item(raw, file, lineno))
-    return items
+    return [_item(raw, file, lineno)
+            for lineno, raw in data_path.jsonl_lines(file)]
 
 
 def _options(choices):

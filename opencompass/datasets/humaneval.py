@@ -7,7 +7,6 @@ runs to the end without error. The program is model-written, so it runs in
 `opencompass.utils.sandbox` (own process, time/memory/process limits, no
 network, throwaway folder): a hanging or hostile completion fails its sample.
 """
-import json
 import os
 import re
 from collections import defaultdict
@@ -26,19 +25,11 @@ KEYS = {'task_id', 'prompt', 'entry_point', 'test'}
 
 def _read_problems(file):
     rows = []
-    with open(file, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataPathError(f'{file}:{lineno} is not valid JSON ({e.msg})'
-                                    ) from None
-            if not isinstance(row, dict) or not KEYS <= set(row):
-                raise DataPathError(f'{file}:{lineno} lacks one of '
-                                    f'{sorted(KEYS)}; is this a HumanEval file?')
-            rows.append(row)
+    for lineno, row in data_path.jsonl_lines(file):
+        if not isinstance(row, dict) or not KEYS <= set(row):
+            raise DataPathError(f'{file}:{lineno} lacks one of '
+                                f'{sorted(KEYS)}; is this a HumanEval file?')
+        rows.append(row)
     return rows
 
 

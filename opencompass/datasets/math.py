@@ -22,18 +22,10 @@ from opencompass.openicl.icl_evaluator import BaseEvaluator
 def _read_rows(file):
     """Rows of a JSONL file (`.jsonl`), else of a `{"0": {...}}` JSON object
     or a JSON list."""
+    if file.endswith('.jsonl'):
+        return [row for _, row in data_path.jsonl_lines(file)]
     with open(file, encoding='utf-8') as f:
         text = f.read()
-    if file.endswith('.jsonl'):
-        rows = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise DataPathError(f'{file}:{lineno} is not valid JSON '
-                                        f'({e.msg})') from None
-        return rows
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
