@@ -182,6 +182,7 @@ class VLLMwithChatTemplate(VLLM):
                          lora_path=lora_path)
 
     def get_ppl(self, inputs, mask_length=None):
-        raise NotImplementedError(
+        from opencompass.errors import ConfigError
+        raise ConfigError(
             'VLLMwithChatTemplate does not score perplexity; use the base '
-            'model (VLLM) for PPL datasets')
+            'model (VLLM) for PPL datasets, or a _gen dataset config')

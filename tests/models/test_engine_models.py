@@ -11,7 +11,7 @@ import pytest
 
 import engine_standins as standins  # loaded by tests/models/conftest.py
 
-from opencompass.errors import EngineNotInstalledError
+from opencompass.errors import ConfigError, EngineNotInstalledError
 from opencompass.models import _engine_utils
 from opencompass.models.sglang import SGLang, SGLangwithChatTemplate
 from opencompass.models.turbomind import (TurboMindModel,
@@ -131,7 +131,7 @@ def test_vllm_get_ppl_is_mean_nll_of_prompt_tokens_after_the_mask(vllm):
 
 
 def test_vllm_chat_does_not_score_perplexity(vllm):
-    with pytest.raises(NotImplementedError, match='base model'):
+    with pytest.raises(ConfigError, match='base model'):
         VLLMwithChatTemplate('m').get_ppl(['x'])
 
 

@@ -1,4 +1,5 @@
 """One writer per run folder; a dead holder's lock is no lock."""
+import os
 import subprocess
 import sys
 import time
@@ -35,4 +36,6 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path, repo_root):
 def test_release_lets_the_next_run_in(tmp_path):
     first = RunLock(str(tmp_path)).acquire()
     first.release()
-    RunLock(str(tmp_path)).acquire().release()
+    second = RunLock(str(tmp_path)).acquire()  # raises RunInUseError if held
+    assert f'"pid": {os.getpid()}' in (tmp_path / '.lock').read_text()
+    second.release()

@@ -77,9 +77,9 @@ def test_duplicate_abbrs_are_an_error():
 
 
 def test_good_run_passes():
-    validate_run([GOOD_MODEL, _with(GOOD_MODEL, abbr='m2', key=['k1', 'k2'],
-                                    openai_api_base=['http://h:1/v1'])],
-                 [GOOD_DATASET])
+    models = [GOOD_MODEL, _with(GOOD_MODEL, abbr='m2', key=['k1', 'k2'],
+                                openai_api_base=['http://h:1/v1'])]
+    assert validate_run(models, [GOOD_DATASET]) is None  # no ConfigError
 
 
 @pytest.mark.parametrize('flag, value', [
